@@ -1,0 +1,40 @@
+# Two commands on a fresh machine:  make run  (install + the quickstart sweep)  and  make test.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STORAGE ?= results
+
+.PHONY: install install-test run test smoke constraints clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/python -m pip install -q -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+# The main job: a real sweep of the seed CNN on the bundled MNIST subset.
+run: install
+	$(BIN)/cnn-tune run quickstart --storage $(STORAGE) --name quickstart-$$(date +%Y%m%d-%H%M%S)
+
+smoke: install
+	$(BIN)/cnn-tune run quickstart --smoke --storage $(STORAGE) --name quickstart-smoke-$$(date +%Y%m%d-%H%M%S)
+
+test: install-test
+	$(BIN)/python -m pytest
+
+constraints: install-test
+	{ sed -n '1,3p' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable | grep -v '^cnn-tune'; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+
+clean:
+	rm -rf $(VENV) .pytest_cache

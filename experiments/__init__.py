@@ -1,0 +1,55 @@
+"""How sweeps are run: validated specs, search algorithms, schedulers, the runner, the CLI.
+
+Python API for notebooks::
+
+    import experiments
+    result = experiments.run("quickstart", search={"num_samples": 4})
+    result.dataframe    # one row per trial (pandas)
+    result.best         # best config and its metrics
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from experiments.results import SweepResult, load_results
+from experiments.spec import Spec, load_spec
+
+__all__ = ["Spec", "SweepResult", "load_results", "load_spec", "run", "validate"]
+
+
+def _flatten(overrides: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``search={"num_samples": 4}`` as ``{"search.num_samples": 4}``; ``space`` stays whole."""
+    flat: dict[str, Any] = {}
+    for key, value in overrides.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping) and dotted != "space":
+            flat.update(_flatten(value, f"{dotted}."))
+        else:
+            flat[dotted] = value
+    return flat
+
+
+def validate(experiment: str | Mapping[str, Any] | Spec, **overrides: Any) -> Spec:
+    """The checked spec, or an ``InputError`` naming the first bad field. Starts nothing."""
+    return load_spec(experiment, _flatten(overrides))
+
+
+def run(
+    experiment: str | Mapping[str, Any] | Spec,
+    *,
+    smoke: bool = False,
+    resume: bool = False,
+    address: str | None = None,
+    num_cpus: int | None = None,
+    num_gpus: int | None = None,
+    verbose: int = 1,
+    **overrides: Any,
+) -> SweepResult:
+    """Run a sweep by experiment name, YAML path, mapping or Spec; overrides are spec keys."""
+    spec = validate(experiment, **overrides)
+    if smoke:
+        spec = spec.smoke()
+    from experiments.runner import run_spec
+
+    return run_spec(spec, address=address, resume=resume, num_cpus=num_cpus, num_gpus=num_gpus, verbose=verbose)

@@ -1,0 +1,150 @@
+"""The ``cnn-tune`` command line.
+
+Exit codes: 0 done, 1 the sweep failed, 2 bad input (one line naming the field;
+nothing was started), 130 interrupted (the sweep can be resumed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Sequence
+
+from trainables.registry import InputError
+
+EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 1, 2, 130
+
+
+def _spec_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("experiment", help="a shipped experiment's name (see 'cnn-tune list') or a YAML path")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="override a spec key, e.g. --set search.num_samples=20 (repeatable; values are YAML)",
+    )
+    parser.add_argument("--name", help="run name (the folder under storage)")
+    parser.add_argument("--storage", help="where runs are written: a folder, or s3://bucket/prefix")
+    parser.add_argument("--smoke", action="store_true", help="seconds-long run of the same code path")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cnn-tune", description="Distributed hyperparameter tuning of Keras CNNs on Ray Tune.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run a sweep")
+    _spec_arguments(run)
+    run.add_argument("--address", help="join a running Ray cluster ('auto' on a cluster node) instead of a local one")
+    run.add_argument("--resume", action="store_true", help="continue the sweep with this name and storage")
+    run.add_argument("--num-cpus", type=int, help="CPUs of the local Ray instance (default: all)")
+    run.add_argument("--num-gpus", type=int, help="GPUs of the local Ray instance (default: detected; logical GPUs allowed)")
+    run.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2, 3], help="Ray Tune's progress output")
+
+    validate = commands.add_parser("validate", help="check a spec without starting Ray")
+    _spec_arguments(validate)
+
+    commands.add_parser("list", help="experiments, spaces, algorithms, schedulers, datasets, models")
+    return parser
+
+
+def _load(args: argparse.Namespace):
+    from experiments.spec import load_spec, parse_assignment
+
+    overrides = dict(parse_assignment(text) for text in args.overrides)
+    if args.name:
+        overrides["name"] = args.name
+    if args.storage:
+        overrides["storage"] = args.storage
+    spec = load_spec(args.experiment, overrides)
+    return spec.smoke() if args.smoke else spec
+
+
+def command_list() -> int:
+    import search_spaces
+    from experiments import spec as spec_module
+    from experiments.algorithms import ALGORITHMS
+    from experiments.schedulers import SCHEDULERS
+    from trainables.datasets import DATASETS
+    from trainables.models import MODELS
+
+    sections = {
+        "experiments": {name: spec_module.describe(name) for name in spec_module.experiment_names()},
+        "spaces": {name: search_spaces.describe(name) for name in search_spaces.space_names()},
+        "algorithms": {name: ALGORITHMS.describe(name) for name in ALGORITHMS.names()},
+        "schedulers": {name: SCHEDULERS.describe(name) for name in SCHEDULERS.names()},
+        "datasets": {name: DATASETS.describe(name) for name in DATASETS.names()},
+        "models": {name: MODELS.describe(name) for name in MODELS.names()},
+    }
+    for title, entries in sections.items():
+        print(f"{title}:")
+        width = max(map(len, entries))
+        for name, text in entries.items():
+            print(f"  {name:<{width}}  {text}")
+    return 0
+
+
+def command_validate(args: argparse.Namespace) -> int:
+    spec = _load(args)
+    space = spec.search_space
+    print(
+        f"{spec.name}: ok - {spec.search.algorithm} search x {spec.scheduler.name}, "
+        f"{len(space.searched())} searched hyperparameters, {spec.train.max_epochs} epochs, "
+        f"metric {spec.metric} ({spec.objective_mode})"
+    )
+    return 0
+
+
+def command_run(args: argparse.Namespace) -> int:
+    spec = _load(args)
+    from experiments.runner import run_dir_of, run_spec
+
+    try:
+        result = run_spec(
+            spec,
+            address=args.address,
+            resume=args.resume,
+            num_cpus=args.num_cpus,
+            num_gpus=args.num_gpus,
+            verbose=args.verbose,
+        )
+    except KeyboardInterrupt:
+        print(
+            f"\nInterrupted. Results so far are in {run_dir_of(spec)}; continue with:\n"
+            f"  cnn-tune run {args.experiment} --resume{' --name ' + spec.name if args.name else ''}"
+            f"{' --storage ' + args.storage if args.storage else ''}{' --smoke' if args.smoke else ''}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    summary = result.summary
+    counts = ", ".join(f"{n} {status}" for status, n in summary["status_counts"].items() if n)
+    print(f"\n{summary['trials']} trials ({counts}) in {summary['wall_s']:.0f} s; results in {result.run_dir}")
+    best = result.best
+    if best is None:
+        print("No trial produced a usable result.", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"Best trial {best['trial_id']} at epoch {best['epoch']}: {spec.metric} = {best['metrics'][spec.metric]:.4f}")
+    print("Best configuration:", json.dumps(best["config"], sort_keys=True))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "list":
+            return command_list()
+        if args.command == "validate":
+            return command_validate(args)
+        return command_run(args)
+    except InputError as error:
+        print(f"cnn-tune: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Exception as error:  # the sweep itself failed: say so in one line, exit 1
+        print(f"cnn-tune: the sweep failed: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

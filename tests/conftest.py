@@ -1,0 +1,35 @@
+"""Shared fixtures: one local Ray instance on loopback for the whole session."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+# Before Ray is imported anywhere: keep every Ray process on 127.0.0.1.
+os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@pytest.fixture(scope="session")
+def ray_local():
+    """A real local Ray instance, shared by the tests that run sweeps in-process."""
+    import ray
+
+    from experiments.runner import LOOPBACK, stay_on_loopback
+
+    stay_on_loopback()
+    ray.init(
+        address="local",
+        num_cpus=2,
+        _node_ip_address=LOOPBACK,
+        include_dashboard=False,
+        log_to_driver=False,
+    )
+    yield ray
+    ray.shutdown()
+
+
+@pytest.fixture
+def storage(tmp_path):
+    return str(tmp_path / "runs")

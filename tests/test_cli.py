@@ -1,0 +1,67 @@
+"""The command line's contract: listings, validation, and bad input refused before Ray starts."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from experiments.cli import main
+
+
+def cnn_tune(*args, env=None, tmp_path: Path):
+    """The real console script, with Ray's temp dir and HOME inside tmp_path to see what it starts."""
+    environment = {**os.environ, "RAY_TMPDIR": str(tmp_path / "raytmp"), "HOME": str(tmp_path / "home"), **(env or {})}
+    environment.pop("CNN_TUNE_MNIST_DIR", None)
+    script = Path(sys.executable).with_name("cnn-tune")
+    return subprocess.run([str(script), *args], capture_output=True, text=True, env=environment, timeout=120)
+
+
+def test_list_shows_every_registry(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in ("quickstart", "seed-grid", "bayesopt", "hyperband", "pbt", "mnist-5k", "digits", "lenet5", "seed-cnn"):
+        assert name in out
+
+
+def test_validate_prints_a_summary(capsys):
+    assert main(["validate", "quickstart", "--set", "search.num_samples=3"]) == 0
+    assert "quickstart: ok - random search x asha" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["run", "quikstart"], "unknown experiment 'quikstart' (did you mean 'quickstart'?)"),
+        (["run", "quickstart", "--set", "serch.num_samples=2"], "serch: unknown key (did you mean 'search'?)"),
+        (["run", "quickstart", "--set", "resources.cpu=64"], "resources.cpu: each trial asks for 64 CPU"),
+        (["run", "quickstart", "--set", "resources.gpu=1"], "resources.gpu: each trial asks for 1 GPU but this machine has at most 0"),
+        (["run", "quickstart", "--set", "dataset.name=mnist"], "dataset.name: mnist is not on this machine and could not be downloaded"),
+        (["run", "quickstart", "--set", "dataset.name=mnist", "--set", "dataset.path=/nowhere"], "dataset.path: '/nowhere' does not exist"),
+        (["run", "quickstart", "--resume"], "--resume: there is no sweep to resume"),
+        (["run", "quickstart", "--set", "search.num_samples=0"], "search.num_samples: Input should be greater than 0"),
+        (["validate", "quickstart", "--set", "mode=up"], "mode: Input should be 'min' or 'max'"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_starts_nothing(args, expected, tmp_path):
+    done = cnn_tune(*args, "--storage", str(tmp_path / "runs"), tmp_path=tmp_path)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cnn-tune: error: "), done.stderr
+    assert expected in lines[0]
+    assert not (tmp_path / "raytmp").exists(), "Ray was started"
+    assert not (tmp_path / "runs").exists(), "a run folder was created"
+
+
+def test_malformed_yaml_file(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: [unclosed\n")
+    done = cnn_tune("validate", str(path), tmp_path=tmp_path)
+    assert done.returncode == 2
+    assert "experiment: malformed YAML" in done.stderr and "line 2" in done.stderr
+
+
+def test_mnist_offline_message_says_how_to_provide_the_files(tmp_path):
+    done = cnn_tune("run", "quickstart", "--set", "dataset.name=mnist", "--storage", str(tmp_path), tmp_path=tmp_path)
+    assert "CNN_TUNE_MNIST_DIR" in done.stderr and "mnist.npz" in done.stderr and "train-images-idx3-ubyte" in done.stderr

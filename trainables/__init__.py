@@ -1,0 +1,1 @@
+"""What is trained: datasets, models, and the Ray Tune trainable that trains them."""

@@ -1,0 +1,229 @@
+"""The Ray Tune trainable: build the trial's CNN, train it epoch by epoch, report, checkpoint.
+
+``CnnTrial`` holds the training itself and knows nothing of Ray; ``train_cnn`` is
+the thin function trainable around it. With k folds, k models train in lockstep
+and each epoch reports the mean of the folds, so schedulers act on every epoch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from trainables import backend
+from trainables.data import Images, PreparedData
+from trainables.hyperparameters import Hyperparameters
+from trainables.models import MODELS
+from trainables.training import REPORTED_METRICS, Divergence, EarlyStopping, learning_rate_at
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Everything a trial needs beyond its hyperparameters; fixed for the whole sweep."""
+
+    model: str = "seed-cnn"
+    max_epochs: int = 10
+    early_stopping: EarlyStopping | None = None
+    checkpoint_every: int = 1
+    cpus: float = 1
+    gpus: float = 0
+    seed: int = 0
+    divergence_factor: float = 10.0
+    eval_batch_size: int = 1024
+
+
+def make_optimizer(hp: Hyperparameters):
+    import keras
+
+    if hp.optimizer == "sgd":
+        return keras.optimizers.SGD(learning_rate=hp.learning_rate, momentum=hp.momentum)
+    if hp.optimizer == "rmsprop":
+        return keras.optimizers.RMSprop(learning_rate=hp.learning_rate, momentum=hp.momentum)
+    return keras.optimizers.Adam(learning_rate=hp.learning_rate)
+
+
+def build_model(hp: Hyperparameters, settings: TrainSettings, input_shape: tuple[int, ...], num_classes: int):
+    """A compiled model for these hyperparameters."""
+    model = MODELS.load(settings.model).build(hp, input_shape, num_classes)
+    model.compile(optimizer=make_optimizer(hp), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+class Fold:
+    """One model with its own train and validation images."""
+
+    def __init__(self, model, train: Images, val: Images, batch_size: int, eval_batch_size: int):
+        self.model, self.train, self.val = model, train, val
+        self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
+        self.best_weights: list[np.ndarray] | None = None
+
+    def run_epoch(self, learning_rate: float) -> dict[str, float]:
+        import keras
+
+        self.model.optimizer.learning_rate = learning_rate
+        history = self.model.fit(
+            self.train.x,
+            self.train.y,
+            batch_size=self.batch_size,
+            epochs=1,
+            shuffle=True,
+            verbose=0,
+            callbacks=[keras.callbacks.TerminateOnNaN()],
+        )
+        scores = self.evaluate()
+        return {
+            "loss": float(history.history["loss"][-1]),
+            "accuracy": float(history.history["accuracy"][-1]),
+            "val_loss": scores["loss"],
+            "val_accuracy": scores["accuracy"],
+        }
+
+    def evaluate(self) -> dict[str, float]:
+        scores = self.model.evaluate(self.val.x, self.val.y, batch_size=self.eval_batch_size, verbose=0, return_dict=True)
+        return {name: float(value) for name, value in scores.items()}
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        import keras
+
+        arrays = {f"weights_{i}": w for i, w in enumerate(self.model.get_weights())}
+        for i, variable in enumerate(self.model.optimizer.variables):
+            arrays[f"optimizer_{i}"] = keras.ops.convert_to_numpy(variable)
+        for i, w in enumerate(self.best_weights or []):
+            arrays[f"best_{i}"] = w
+        return arrays
+
+    def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        def numbered(prefix: str) -> list[np.ndarray]:
+            keys = sorted((k for k in arrays if k.startswith(prefix)), key=lambda k: int(k.rsplit("_", 1)[1]))
+            return [arrays[k] for k in keys]
+
+        self.model.set_weights(numbered("weights_"))
+        optimizer = self.model.optimizer
+        optimizer.build(self.model.trainable_variables)
+        saved = numbered("optimizer_")
+        if len(saved) != len(optimizer.variables):
+            raise ValueError(
+                f"checkpoint holds {len(saved)} optimizer variables, this model's optimizer has "
+                f"{len(optimizer.variables)}: was it written for another architecture or optimizer?"
+            )
+        for variable, value in zip(optimizer.variables, saved):
+            variable.assign(value)
+        self.best_weights = numbered("best_") or None
+
+
+class CnnTrial:
+    """A trial's training state: its folds, epoch count, early stopping and divergence."""
+
+    def __init__(self, hp: Hyperparameters, data: PreparedData, settings: TrainSettings):
+        import keras
+
+        keras.backend.clear_session()  # a reused actor starts every trial from a clean slate
+        keras.utils.set_random_seed(settings.seed)
+        self.hp, self.settings = hp, settings
+        self.folds = [
+            Fold(
+                build_model(hp, settings, data.input_shape, data.num_classes),
+                data.pool.take(train_index),
+                data.pool.take(val_index),
+                hp.batch_size,
+                settings.eval_batch_size,
+            )
+            for train_index, val_index in data.folds
+        ]
+        self.epoch = 0
+        self.early_stopping = dataclasses.replace(settings.early_stopping) if settings.early_stopping else None
+        self.divergence = Divergence(
+            data.num_classes,
+            settings.divergence_factor,
+            baseline=max(fold.evaluate()["loss"] for fold in self.folds),
+        )
+        self.diverged = False
+        self.early_stopped = False
+
+    @property
+    def finished(self) -> bool:
+        return self.diverged or self.early_stopped or self.epoch >= self.settings.max_epochs
+
+    def run_epoch(self) -> dict[str, Any]:
+        """Train every fold one epoch and return what the trial reports for it."""
+        learning_rate = learning_rate_at(self.hp, self.epoch, self.settings.max_epochs)
+        per_fold = [fold.run_epoch(learning_rate) for fold in self.folds]
+        self.epoch += 1
+        metrics: dict[str, Any] = {name: float(np.mean([m[name] for m in per_fold])) for name in REPORTED_METRICS}
+        if len(per_fold) > 1:
+            metrics.update({f"{name}_std": float(np.std([m[name] for m in per_fold])) for name in REPORTED_METRICS})
+        self.diverged = self.divergence.diverged(metrics)
+        if self.diverged:
+            metrics.update(self.divergence.report())
+        else:
+            self.divergence.update(metrics)
+            self._early_stopping(metrics)
+        metrics.update(epoch=self.epoch, lr=learning_rate, diverged=self.diverged, early_stopped=self.early_stopped)
+        return metrics
+
+    def _early_stopping(self, metrics: dict[str, float]) -> None:
+        rule = self.early_stopping
+        if rule is None:
+            return
+        improved, self.early_stopped = rule.update(self.epoch, metrics)
+        if rule.restore_best_weights:
+            if improved:
+                for fold in self.folds:
+                    fold.best_weights = fold.model.get_weights()
+            if self.early_stopped:
+                for fold in self.folds:
+                    fold.model.set_weights(fold.best_weights)
+
+    def save(self, directory: str | Path) -> None:
+        directory = Path(directory)
+        for i, fold in enumerate(self.folds):
+            np.savez(directory / f"fold_{i}.npz", **fold.arrays())
+        state = {
+            "epoch": self.epoch,
+            "early_stopping": self.early_stopping.state() if self.early_stopping else None,
+            "divergence": self.divergence.state(),
+        }
+        (directory / "trial.json").write_text(json.dumps(state))
+
+    def restore(self, directory: str | Path) -> None:
+        directory = Path(directory)
+        state = json.loads((directory / "trial.json").read_text())
+        for i, fold in enumerate(self.folds):
+            with np.load(directory / f"fold_{i}.npz") as arrays:
+                fold.load_arrays(dict(arrays))
+        self.epoch = state["epoch"]
+        if self.early_stopping and state["early_stopping"]:
+            self.early_stopping = EarlyStopping(**state["early_stopping"])
+        self.divergence = dataclasses.replace(self.divergence, **state["divergence"])
+
+
+def train_cnn(config: dict[str, Any], data: PreparedData, settings: TrainSettings) -> None:
+    """Ray Tune function trainable: one report (and usually one checkpoint) per epoch."""
+    backend.configure(settings.cpus, settings.gpus)
+    import ray
+    from ray import tune
+
+    logging.getLogger("ray.train").setLevel(logging.WARNING)  # not a line per checkpoint
+
+    trial = CnnTrial(Hyperparameters.from_config(config), data, settings)
+    checkpoint = tune.get_checkpoint()
+    if checkpoint:
+        with checkpoint.as_directory() as directory:
+            trial.restore(directory)
+    node_id = ray.get_runtime_context().get_node_id()
+    while not trial.finished:
+        metrics = trial.run_epoch()
+        metrics["node_id"] = node_id
+        if trial.finished or trial.epoch % settings.checkpoint_every == 0:
+            with tempfile.TemporaryDirectory() as directory:
+                trial.save(directory)
+                tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(directory))
+        else:
+            tune.report(metrics)

@@ -1,0 +1,15 @@
+"""scikit-learn's 8×8 handwritten digits (1,797 images, pixel values 0–16)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from trainables.data import Images
+
+
+def load(path: str | None = None) -> dict[str, Images]:
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    images = (digits.images[..., np.newaxis] / 16.0).astype(np.float32)
+    return {"train": Images(images, digits.target.astype(np.int64), 10)}
