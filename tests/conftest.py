@@ -33,3 +33,14 @@ def ray_local():
 @pytest.fixture
 def storage(tmp_path):
     return str(tmp_path / "runs")
+
+
+@pytest.fixture
+def short_tmp():
+    """A short temp folder: Ray's Unix socket paths under it must stay within 107 bytes."""
+    import shutil
+    import tempfile
+
+    path = tempfile.mkdtemp(prefix="ct", dir="/tmp")
+    yield path
+    shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,44 @@
+"""A local run listens on loopback only: every socket of every Ray process it starts."""
+
+import ipaddress
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+PROBE = textwrap.dedent(
+    """
+    import json, time, psutil
+    from experiments.runner import ray_session
+    with ray_session(None, 1, None):
+        time.sleep(3)  # let the agents and the dashboard open their ports
+        processes = [psutil.Process(), *psutil.Process().children(recursive=True)]
+        listening = set()
+        for process in processes:
+            try:
+                connections = process.net_connections(kind="inet")
+            except psutil.Error:
+                continue
+            listening |= {c.laddr.ip for c in connections if c.status == psutil.CONN_LISTEN}
+        print(json.dumps({"processes": len(processes), "listening": sorted(listening)}))
+    """
+)
+
+
+def test_local_ray_binds_only_to_loopback(short_tmp):
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=180,
+        env={"RAY_TMPDIR": short_tmp, "PATH": "/usr/bin:/bin", "HOME": short_tmp},
+    )
+    assert done.returncode == 0, done.stderr
+    probe = json.loads(done.stdout.strip().splitlines()[-1])
+    assert probe["processes"] > 3  # gcs, raylet, agents, workers were really inspected
+    assert probe["listening"], "nothing was listening"
+    for ip in probe["listening"]:
+        address = ipaddress.ip_address(ip)
+        address = getattr(address, "ipv4_mapped", None) or address
+        assert address.is_loopback, f"listening on {ip}"
