@@ -110,6 +110,8 @@ def command_run(args: argparse.Namespace) -> int:
             num_gpus=args.num_gpus,
             verbose=args.verbose,
         )
+    except InputError:
+        raise
     except KeyboardInterrupt:
         print(
             f"\nInterrupted. Results so far are in {run_dir_of(spec)}; continue with:\n"
@@ -118,6 +120,10 @@ def command_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
+    except Exception as error:  # the sweep itself failed: one line, exit 1 (Ray logged the details)
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        print(f"cnn-tune: the sweep failed: {type(error).__name__}: {first_line}", file=sys.stderr)
+        return EXIT_FAILED
     summary = result.summary
     counts = ", ".join(f"{n} {status}" for status, n in summary["status_counts"].items() if n)
     print(f"\n{summary['trials']} trials ({counts}) in {summary['wall_s']:.0f} s; results in {result.run_dir}")
@@ -127,6 +133,12 @@ def command_run(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     print(f"Best trial {best['trial_id']} at epoch {best['epoch']}: {spec.metric} = {best['metrics'][spec.metric]:.4f}")
     print("Best configuration:", json.dumps(best["config"], sort_keys=True))
+    final = result.final
+    if final:
+        print(
+            f"Retrained on {final['train_images']} images for {final['epochs']} epochs: test accuracy "
+            f"{final['test_accuracy']:.4f} on {final['test_images']} unseen images ({result.run_dir / final['model']})"
+        )
     return 0
 
 
@@ -141,9 +153,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as error:
         print(f"cnn-tune: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except Exception as error:  # the sweep itself failed: say so in one line, exit 1
-        print(f"cnn-tune: the sweep failed: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}", file=sys.stderr)
-        return EXIT_FAILED
 
 
 if __name__ == "__main__":

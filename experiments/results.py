@@ -273,6 +273,12 @@ class SweepResult:
     def best(self) -> dict[str, Any] | None:
         return self.summary["best"]
 
+    @property
+    def final(self) -> dict[str, Any] | None:
+        """The best configuration retrained and scored on the test split, when the spec asked for it."""
+        path = self.run_dir / "final.json"
+        return json.loads(path.read_text()) if path.is_file() else None
+
     def __repr__(self) -> str:
         counts = ", ".join(f"{n} {s}" for s, n in self.summary["status_counts"].items() if n)
         best = self.best

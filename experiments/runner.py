@@ -15,7 +15,9 @@ from typing import Any, Iterator
 from ray import tune
 
 from experiments.algorithms import ALGORITHMS, MODEL_BASED_MAX_CONCURRENT
+from experiments.final import run_final
 from experiments.progress import ProgressCallback
+from experiments.report import history_panels
 from experiments.results import FLUSH_EVERY_S, SweepRecord, SweepResult, error_message
 from experiments.schedulers import SCHEDULERS
 from experiments.spec import Spec
@@ -250,4 +252,9 @@ def run_spec(
         if address:
             check_fits(spec, largest_cluster_node(), "the cluster")
         build_tuner(spec, data, run_dir, resume, verbose).fit()
-    return SweepResult(run_dir)
+        result = SweepResult(run_dir)
+        if spec.final.enabled:
+            run_final(spec, data, train_settings(spec), result)
+    if result.best:
+        history_panels(result, run_dir / "history.png")
+    return result

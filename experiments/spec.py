@@ -102,6 +102,13 @@ class FailureSpec(Section):
     max_failures: NonNegativeInt = Field(2, description="retries of a trial that raises, from its checkpoint")
 
 
+class FinalSpec(Section):
+    """After the search: retrain the best configuration on train + validation, score it once on the test split."""
+
+    enabled: bool = False
+    epochs: PositiveInt | None = Field(None, description="retraining epochs (default: the best trial's best epoch)")
+
+
 class Spec(Section):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     description: str = ""
@@ -117,6 +124,7 @@ class Spec(Section):
     stop: StopSpec = StopSpec()
     checkpoint: CheckpointSpec = CheckpointSpec()
     failure: FailureSpec = FailureSpec()
+    final: FinalSpec = FinalSpec()
     storage: str = "~/cnn-tune-results"
 
     @field_validator("model")
@@ -144,16 +152,19 @@ class Spec(Section):
         return self.model_dump(mode="json", serialize_as_any=True)
 
     def smoke(self) -> Spec:
-        """The same code path in seconds: few images, epochs and samples, grids cut to two values."""
+        """The same code path in seconds: few images, epochs, samples and folds, grids cut to two points."""
         raw = raw_space(self.space)[1]
-        space = {
-            name: {"grid": list(domain.options[:2])} if name in self.search_space.grid_names() else raw[name]
+        grids = self.search_space.grid_names()
+        space = {  # the first grid keeps two values, the others one: two grid points in all
+            name: {"grid": list(domain.options[: 2 if name == grids[0] else 1])} if name in grids else raw[name]
             for name, domain in self.search_space.domains.items()
         }
         update = {
             "name": f"{self.name}-smoke",
             "space": space,
-            "dataset": self.dataset.model_copy(update={"limit": min(self.dataset.limit or SMOKE_IMAGES, SMOKE_IMAGES)}),
+            "dataset": self.dataset.model_copy(
+                update={"limit": min(self.dataset.limit or SMOKE_IMAGES, SMOKE_IMAGES), "folds": min(self.dataset.folds, 2)}
+            ),
             "search": self.search.smoke(),
             "scheduler": self.scheduler.smoke(),
             "train": self.train.model_copy(update={"max_epochs": min(self.train.max_epochs, SMOKE_EPOCHS)}),
@@ -212,6 +223,12 @@ def check_spec(spec: Spec) -> None:
 
     if spec.mode and spec.mode != metric_mode(spec.metric):
         raise InputError(f"mode: {spec.metric} is {'maximised' if metric_mode(spec.metric) == 'max' else 'minimised'}; use mode: {metric_mode(spec.metric)} or leave mode out")
+
+    if spec.final.enabled and not spec.dataset.test:
+        raise InputError(
+            "final.enabled: the final step needs a test split the search never sees; "
+            "set dataset.test to a fraction (0.1) or DATASET:SPLIT (mnist:test)"
+        )
 
     algorithm = ALGORITHMS.load(spec.search.algorithm)
     algorithm.check_space(space)

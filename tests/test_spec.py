@@ -95,7 +95,7 @@ def test_smoke_shrinks_data_epochs_samples_and_grids():
     assert smoke.name == "t-smoke"
     assert smoke.dataset.limit == 256 and smoke.train.max_epochs == 2
     assert smoke.search.num_samples == 1
-    assert smoke.search_space.grid_size() == 4
+    assert smoke.search_space.grid_size() == 2
 
 
 @pytest.mark.parametrize("algorithm", ALGORITHMS.names())

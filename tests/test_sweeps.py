@@ -1,18 +1,20 @@
 """End-to-end sweeps through real Ray and real Keras, on a few hundred real images.
 
-The contract test is parametrized over the registries: a new search algorithm or
-scheduler is tested by being registered.
+The contract test is parametrized over the registries and the shipped experiments:
+a new search algorithm, scheduler or experiment is tested by being registered.
 """
 
-import itertools
 import json
 import math
 
+import numpy as np
 import pytest
 
 import experiments
 from experiments.algorithms import ALGORITHMS
+from experiments.runner import prepare_data
 from experiments.schedulers import SCHEDULERS
+from experiments.spec import experiment_names
 
 pytestmark = pytest.mark.slow
 
@@ -22,24 +24,55 @@ PAIRS = [
     for scheduler in SCHEDULERS.names()
     if not (ALGORITHMS.load(algorithm).MODEL_BASED and not SCHEDULERS.load(scheduler).ACCEPTS_MODEL_BASED)
 ]
+SPACE_FOR = {"grid": "seed-grid", "bayesopt": "seed-bayesopt"}
+
+
+def pair_of(experiment: str) -> tuple[str, str]:
+    spec = experiments.validate(experiment)
+    return spec.search.algorithm, spec.scheduler.name
+
+
+# Every shipped experiment, and every registered pair that no shipped experiment covers:
+# each runs once in smoke mode, and every run is held to the same contract.
+SHIPPED = {name: pair_of(name) for name in experiment_names()}
+CASES = [pytest.param(name, *pair, id=name) for name, pair in SHIPPED.items()] + [
+    pytest.param(None, *pair, id=f"{pair[0]}-{pair[1]}") for pair in PAIRS if pair not in SHIPPED.values()
+]
 
 
 def sweep(storage, name, space="quickstart", smoke=True, **spec):
     return experiments.run({"name": name, "space": space, **spec}, smoke=smoke, storage=storage, verbose=0)
 
 
-SPACE_FOR = {"grid": "seed-grid", "bayesopt": "seed-bayesopt"}
+@pytest.mark.parametrize("experiment, algorithm, scheduler", CASES)
+def test_smoke_sweep(ray_local, storage, experiment, algorithm, scheduler):
+    if experiment:
+        result = experiments.run(experiment, smoke=True, storage=storage, verbose=0)
+        spec = experiments.validate(experiment).smoke()
+    else:
+        spec = experiments.validate(
+            {"name": f"{algorithm}-{scheduler}", "space": SPACE_FOR.get(algorithm, "quickstart"),
+             "search": {"algorithm": algorithm}, "scheduler": {"name": scheduler}}
+        )
+        result = experiments.run(spec, storage=storage, verbose=0, smoke=True)
+        spec = spec.smoke()
+    check_contract(result, algorithm, scheduler)
+    assert (result.run_dir / "history.png").stat().st_size > 10_000
+    if spec.dataset.folds > 1:  # k folds in lockstep: each epoch reports their mean and spread
+        assert np.isfinite(result.history.val_accuracy_std).all()
+    if spec.final.enabled:
+        check_final(result, spec)
+    else:
+        assert result.final is None
 
 
-@pytest.mark.parametrize("algorithm, scheduler", PAIRS)
-def test_every_algorithm_with_every_scheduler(ray_local, storage, algorithm, scheduler):
-    space = SPACE_FOR.get(algorithm, "quickstart")
-    result = sweep(storage, f"{algorithm}-{scheduler}", space, search={"algorithm": algorithm}, scheduler={"name": scheduler})
+def check_contract(result, algorithm, scheduler):
     table = result.dataframe
     assert set(table.status) <= {"completed", "stopped_early"}, table[["status", "error"]]
     assert (table.status == "completed").any()
-    assert all(math.isfinite(v) for v in table.best_val_accuracy)
-    assert result.best["metrics"]["val_accuracy"] == table.best_val_accuracy.max()
+    assert all(math.isfinite(v) for v in table[f"best_{result.summary['metric']}"])
+    best = table[f"best_{result.summary['metric']}"]
+    assert result.best["metrics"][result.summary["metric"]] == (best.max() if result.summary["mode"] == "max" else best.min())
 
     history = result.history  # written as results arrived: every trial, each epoch once
     assert set(history.trial_id) == set(table.trial_id)
@@ -48,18 +81,29 @@ def test_every_algorithm_with_every_scheduler(ray_local, storage, algorithm, sch
     summary = json.loads((result.run_dir / "summary.json").read_text())
     assert summary["state"] == "finished" and summary["spec"]["search"]["algorithm"] == algorithm
 
-    if algorithm == "grid" and scheduler != "pbt":  # exactly the (smoke-trimmed) grid, each point once
-        configs = sorted(zip(table.hidden_units, table.learning_rate))
-        assert configs == sorted(itertools.product([128, 256], [0.001, 0.01]))
-    elif algorithm == "grid":  # PBT moves learning rates, within the grid's values
-        assert len(table) == 4 and set(table.learning_rate) <= {0.001, 0.01}
-    else:
-        assert len(table) == 2
+    assert len(table) == 2
+    if algorithm == "grid":  # exactly the (smoke-trimmed) grid, each point once
+        assert sorted(table.hidden_units) == [128, 256]
+        assert set(table.learning_rate) == {0.001} or scheduler == "pbt"  # PBT moves learning rates
     if algorithm == "bayesopt":  # continuous suggestions reach trials as integers
         for params in result.run_dir.glob("*/params.json"):
             config = json.loads(params.read_text())
             assert isinstance(config["hidden_units"], int) and isinstance(config["batch_size"], int)
             assert 64 <= config["hidden_units"] <= 2048 and 16 <= config["batch_size"] <= 256
+
+
+def check_final(result, spec):
+    """The saved model loads and scores exactly what final.json reports, on the unseen test split."""
+    import keras
+
+    final = result.final
+    assert final["config"] == result.best["config"] and final["epochs"] == result.best["epoch"]
+    data = prepare_data(spec)
+    model = keras.models.load_model(result.run_dir / "best_model.keras")
+    loss, accuracy = model.evaluate(data.test.x, data.test.y, verbose=0)
+    assert accuracy == pytest.approx(final["test_accuracy"], abs=1e-6)
+    assert final["test_images"] == len(data.test.y) and final["train_images"] == len(data.pool.y)
+    assert math.isfinite(final["test_loss"]) and len(final["history"]) == final["epochs"]
 
 
 def seeded_draws(space_name: str, seed: int, count: int) -> list[dict]:

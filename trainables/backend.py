@@ -28,8 +28,10 @@ def native_stderr_silenced() -> Iterator[None]:
             os.close(saved)
 
 
-def configure(cpus: float, gpus: float) -> None:
-    """Call before the first Keras operation in a process; later calls change nothing."""
+def configure(cpus: float | None, gpus: float) -> None:
+    """Call before the first Keras operation in a process; later calls change nothing.
+
+    ``cpus=None`` keeps TensorFlow's default of every core (a plain, untuned run)."""
     if not gpus:
         os.environ["CUDA_VISIBLE_DEVICES"] = ""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -39,17 +41,20 @@ def configure(cpus: float, gpus: float) -> None:
         import keras
 
         if keras.backend.backend() == "tensorflow":
-            _configure_tensorflow(max(1, int(cpus)))
+            _configure_tensorflow(max(1, int(cpus)) if cpus is not None else None)
 
 
-def _configure_tensorflow(threads: int) -> None:
+def _configure_tensorflow(threads: int | None) -> None:
     import tensorflow as tf
 
+    tf.get_logger().setLevel("ERROR")  # k folds are k models: their separate traces are expected, not a warning
     try:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
+        if threads:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(threads)
         for gpu in tf.config.list_physical_devices("GPU"):
             tf.config.experimental.set_memory_growth(gpu, True)
     except RuntimeError:
         pass  # the runtime already started in this process: a reused actor keeps its first setup
+
 

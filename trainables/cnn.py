@@ -64,7 +64,7 @@ class Fold:
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
         self.best_weights: list[np.ndarray] | None = None
 
-    def run_epoch(self, learning_rate: float) -> dict[str, float]:
+    def train_epoch(self, learning_rate: float) -> dict[str, float]:
         import keras
 
         self.model.optimizer.learning_rate = learning_rate
@@ -77,13 +77,12 @@ class Fold:
             verbose=0,
             callbacks=[keras.callbacks.TerminateOnNaN()],
         )
+        return {name: float(history.history[name][-1]) for name in ("loss", "accuracy")}
+
+    def run_epoch(self, learning_rate: float) -> dict[str, float]:
+        trained = self.train_epoch(learning_rate)
         scores = self.evaluate()
-        return {
-            "loss": float(history.history["loss"][-1]),
-            "accuracy": float(history.history["accuracy"][-1]),
-            "val_loss": scores["loss"],
-            "val_accuracy": scores["accuracy"],
-        }
+        return {**trained, "val_loss": scores["loss"], "val_accuracy": scores["accuracy"]}
 
     def evaluate(self) -> dict[str, float]:
         scores = self.model.evaluate(self.val.x, self.val.y, batch_size=self.eval_batch_size, verbose=0, return_dict=True)
@@ -227,3 +226,24 @@ def train_cnn(config: dict[str, Any], data: PreparedData, settings: TrainSetting
                 tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(directory))
         else:
             tune.report(metrics)
+
+
+def fit_final(config: dict[str, Any], data: PreparedData, settings: TrainSettings, epochs: int) -> dict[str, Any]:
+    """Retrain ``config`` on everything the search saw for ``epochs``, then score it once on the
+    test split the search never saw. Returns the scores, the per-epoch training history and the
+    saved model (``.keras`` bytes, so the driver can store it wherever the run lives)."""
+    backend.configure(settings.cpus, settings.gpus)
+    import keras
+
+    hp = Hyperparameters.from_config(config)
+    keras.utils.set_random_seed(settings.seed)
+    fold = Fold(
+        build_model(hp, settings, data.input_shape, data.num_classes), data.pool, data.test, hp.batch_size, settings.eval_batch_size
+    )
+    history = [fold.train_epoch(learning_rate_at(hp, epoch, settings.max_epochs)) for epoch in range(epochs)]
+    scores = fold.evaluate()
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "best_model.keras"
+        fold.model.save(path)
+        model = path.read_bytes()
+    return {"test_loss": scores["loss"], "test_accuracy": scores["accuracy"], "history": history, "model": model}

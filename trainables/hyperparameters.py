@@ -27,6 +27,9 @@ class Hyperparameters(BaseModel):
     l1: float = Field(0.0, ge=0, description="L1 penalty on every conv and dense kernel")
     l2: float = Field(0.0, ge=0, description="L2 penalty on every conv and dense kernel")
     dropout: float = Field(0.0, ge=0, lt=1, description="dropout before the output layer")
+    augmentation: float = Field(
+        0.0, ge=0, le=0.5, description="training-time shift and zoom (fraction of the image), rotation a third of it"
+    )
     lr_schedule: Literal["constant", "step", "exponential", "cosine"] = "constant"
     lr_decay: float = Field(0.1, gt=0, le=1, description="step: factor per step; exponential: factor per epoch")
     lr_step_epochs: int = Field(2, ge=1, description="step: epochs between decays")

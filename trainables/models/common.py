@@ -1,4 +1,4 @@
-"""Pieces every model shares: an input that fits small images, and the L1/L2 penalty."""
+"""Pieces every model shares: an input that fits small images and augments them, and the L1/L2 penalty."""
 
 from __future__ import annotations
 
@@ -7,17 +7,23 @@ import keras
 from trainables.hyperparameters import Hyperparameters
 
 
-def image_input(input_shape: tuple[int, ...], size: int) -> tuple[keras.KerasTensor, keras.KerasTensor]:
-    """The model's input, resized up to ``size`` pixels when the images are smaller.
+def image_input(hp: Hyperparameters, input_shape: tuple[int, ...], size: int) -> tuple[keras.KerasTensor, keras.KerasTensor]:
+    """The model's input, resized up to ``size`` pixels when smaller, then augmented in training.
 
-    The architectures were designed for 28×28 digits; an 8×8 image would shrink
-    to nothing after two valid convolutions and poolings.
+    The architectures were designed for 28×28 digits; an 8×8 image would shrink to
+    nothing after two valid convolutions and poolings. Augmentation layers act only
+    while training, so the saved model takes plain images.
     """
     inputs = keras.Input(shape=input_shape)
+    x = inputs
     height, width = input_shape[:2]
-    if height >= size and width >= size:
-        return inputs, inputs
-    return inputs, keras.layers.Resizing(max(height, size), max(width, size))(inputs)
+    if height < size or width < size:
+        x = keras.layers.Resizing(max(height, size), max(width, size))(x)
+    if hp.augmentation:
+        x = keras.layers.RandomTranslation(hp.augmentation, hp.augmentation, fill_mode="constant")(x)
+        x = keras.layers.RandomRotation(hp.augmentation / 3, fill_mode="constant")(x)
+        x = keras.layers.RandomZoom(hp.augmentation, fill_mode="constant")(x)
+    return inputs, x
 
 
 def kernel_penalty(hp: Hyperparameters) -> keras.regularizers.Regularizer | None:

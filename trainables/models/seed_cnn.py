@@ -9,7 +9,7 @@ from trainables.models.common import image_input, kernel_penalty
 
 
 def build(hp: Hyperparameters, input_shape: tuple[int, ...], num_classes: int) -> keras.Model:
-    inputs, x = image_input(input_shape, 28)
+    inputs, x = image_input(hp, input_shape, 28)
     penalty = kernel_penalty(hp)
     x = keras.layers.Conv2D(32, 3, activation="relu", kernel_regularizer=penalty)(x)
     x = keras.layers.MaxPooling2D(2)(x)
