@@ -29,8 +29,10 @@ run: install
 smoke: install
 	$(BIN)/cnn-tune run quickstart --smoke --storage $(STORAGE) --name quickstart-smoke-$$(date +%Y%m%d-%H%M%S)
 
+# The suite, then the cluster-launcher test on its own (its `ray down` stops every Ray process of its uid).
 test: install-test
 	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m launcher
 
 constraints: install-test
 	{ sed -n '1,3p' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable | grep -v '^cnn-tune'; } > constraints.txt.new

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
+import traceback
 from typing import Sequence
 
 from trainables.registry import InputError
@@ -47,6 +49,23 @@ def build_parser() -> argparse.ArgumentParser:
     _spec_arguments(validate)
 
     commands.add_parser("list", help="experiments, spaces, algorithms, schedulers, datasets, models")
+
+    compare = commands.add_parser("compare", help="several experiments under one budget, several seeds each, side by side")
+    compare.add_argument("experiments", nargs="+", help="experiments sharing data, space, model, training and resources")
+    compare.add_argument("--budget", required=True, help="trials=N, epochs=N (all trials together) or minutes=N per run")
+    compare.add_argument("--seeds", type=int, default=3, help="runs per experiment, search seeds s, s+1, ... (default 3)")
+    compare.add_argument("--target", type=float, help="the metric value whose time to reach is compared (default: "
+                         "the best any run reached, less --tolerance)")
+    compare.add_argument("--tolerance", type=float, default=0.005)
+    compare.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[],
+                         help="override a key of every experiment's spec")
+    compare.add_argument("--name", help="folder of this comparison under storage")
+    compare.add_argument("--storage", help="where runs are written")
+    compare.add_argument("--address", help="join a running Ray cluster instead of a local one")
+    compare.add_argument("--smoke", action="store_true", help="seconds-long runs of the same code path")
+
+    report = commands.add_parser("report", help="report.html and figures of a finished or running sweep")
+    report.add_argument("run", help="the run's folder (storage/name) or URI (s3://bucket/prefix/name)")
     return parser
 
 
@@ -97,9 +116,42 @@ def command_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_compare(args: argparse.Namespace) -> int:
+    from experiments.compare import Budget, compare
+    from experiments.spec import parse_assignment
+
+    budget = Budget.parse(args.budget)
+    overrides = dict(parse_assignment(text) for text in args.overrides)
+    table = compare(
+        args.experiments, budget, args.seeds, name=args.name, storage=args.storage, target=args.target,
+        tolerance=args.tolerance, overrides=overrides, smoke=args.smoke, address=args.address,
+    )
+    import pandas as pd
+
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    return 0
+
+
+def command_report(args: argparse.Namespace) -> int:
+    from experiments.report import write_report
+    from experiments.results import load_results
+    from experiments.storage import location_of_run
+
+    location = location_of_run(args.run)
+    location.fetch()
+    if not (location.local / "results.csv").is_file():
+        raise InputError(f"run: no results.csv in {args.run}; give the folder of one run (storage/name)")
+    path = write_report(load_results(location.local))
+    location.publish()
+    print(f"{path}{' (uploaded to ' + location.uri + ')' if location.remote else ''}")
+    return 0
+
+
 def command_run(args: argparse.Namespace) -> int:
     spec = _load(args)
-    from experiments.runner import run_dir_of, run_spec
+    from experiments.results import SweepInterrupted
+    from experiments.runner import location_of, run_spec
 
     try:
         result = run_spec(
@@ -112,15 +164,15 @@ def command_run(args: argparse.Namespace) -> int:
         )
     except InputError:
         raise
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SweepInterrupted):
         print(
-            f"\nInterrupted. Results so far are in {run_dir_of(spec)}; continue with:\n"
-            f"  cnn-tune run {args.experiment} --resume{' --name ' + spec.name if args.name else ''}"
-            f"{' --storage ' + args.storage if args.storage else ''}{' --smoke' if args.smoke else ''}",
+            f"\nInterrupted. Results so far are in {location_of(spec).uri}; continue with:\n"
+            f"  {shlex.join(['cnn-tune', *(a for a in args.argv if a != '--resume'), '--resume'])}",
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
-    except Exception as error:  # the sweep itself failed: one line, exit 1 (Ray logged the details)
+    except Exception as error:  # the sweep itself failed: the traceback, then one line to read, exit 1
+        traceback.print_exc()
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
         print(f"cnn-tune: the sweep failed: {type(error).__name__}: {first_line}", file=sys.stderr)
         return EXIT_FAILED
@@ -143,12 +195,18 @@ def command_run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv
     try:
         if args.command == "list":
             return command_list()
         if args.command == "validate":
             return command_validate(args)
+        if args.command == "report":
+            return command_report(args)
+        if args.command == "compare":
+            return command_compare(args)
         return command_run(args)
     except InputError as error:
         print(f"cnn-tune: error: {error}", file=sys.stderr)

@@ -14,11 +14,14 @@ import ray
 
 from experiments.results import SweepResult
 from experiments.spec import Spec
+from experiments.storage import RunLocation
 from trainables.cnn import TrainSettings, fit_final
 from trainables.data import PreparedData
 
 
-def run_final(spec: Spec, data: PreparedData, settings: TrainSettings, result: SweepResult) -> dict[str, Any] | None:
+def run_final(
+    spec: Spec, data: PreparedData, settings: TrainSettings, result: SweepResult, location: RunLocation
+) -> dict[str, Any] | None:
     """Write ``best_model.keras`` and ``final.json`` beside the results; None if no trial succeeded."""
     best = result.best
     if best is None:
@@ -42,4 +45,5 @@ def run_final(spec: Spec, data: PreparedData, settings: TrainSettings, result: S
         "model": "best_model.keras",
     }
     (run_dir / "final.json").write_text(json.dumps(final, indent=2))
+    location.publish()
     return final

@@ -19,6 +19,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from experiments.storage import RunLocation
 from trainables.training import REPORTED_METRICS, metric_mode
 
 HISTORY_COLUMNS = (
@@ -31,6 +32,9 @@ HISTORY_COLUMNS = (
     "early_stopped",
     "time_total_s",
     "node_id",
+    "gpu_ids",
+    "cuda_visible_devices",
+    "pid",
     "timestamp",
 )
 STATUSES = ("running", "completed", "stopped_early", "diverged", "errored")
@@ -45,6 +49,7 @@ class TrialRecord:
     status: str = "running"
     stopped_by: str = ""
     error: str = ""
+    retries: int = 0
 
     @property
     def last(self) -> dict[str, Any]:
@@ -78,17 +83,19 @@ def _atomic_write(path: Path, text: str) -> None:
 class SweepRecord:
     """The trials of one sweep, and the files that describe them."""
 
-    def __init__(self, run_dir: Path, spec_data: dict[str, Any], hyperparameters: list[str]):
-        self.run_dir = Path(run_dir)
+    def __init__(self, location: RunLocation, spec_data: dict[str, Any], hyperparameters: list[str]):
+        self.location = location
+        self.run_dir = location.local
         self.spec_data = spec_data
         self.metric = spec_data["metric"]
         self.mode = spec_data["mode"] or metric_mode(self.metric)
         self.max_epochs = spec_data["train"]["max_epochs"]
+        self.stop = spec_data["stop"]
         self.hyperparameters = hyperparameters
         self.trials: dict[str, TrialRecord] = {}
         self.started = time.time()
         self.finished: float | None = None
-        self.failure = ""
+        self.interrupted = False
 
     # ---- reading back what an earlier (perhaps killed) driver wrote
     def load(self) -> None:
@@ -102,7 +109,12 @@ class SweepRecord:
                 for row in csv.DictReader(stream):
                     config = {k: _parse(row[k]) for k in self.hyperparameters if row.get(k, "") != ""}
                     self.trials[row["trial_id"]] = TrialRecord(
-                        row["trial_id"], config, status=row["status"], stopped_by=row["stopped_by"], error=row["error"]
+                        row["trial_id"],
+                        config,
+                        status=row["status"],
+                        stopped_by=row["stopped_by"],
+                        error=row["error"],
+                        retries=int(row["retries"] or 0),
                     )
         history_path = self.run_dir / "history.csv"
         if history_path.is_file():
@@ -113,23 +125,36 @@ class SweepRecord:
             self._rewrite_history()
 
     def _rewrite_history(self) -> None:
-        """One row per trial-epoch: a resumed trial's repeated epochs keep their last report."""
-        rows = [row for record in self.trials.values() for _, row in sorted(record.epochs.items())]
+        """One row per trial-epoch, in arrival order: a resumed trial's repeated epochs keep their last report."""
+        rows = sorted(
+            (row for record in self.trials.values() for row in record.epochs.values()), key=lambda row: row["timestamp"]
+        )
         with (self.run_dir / ".history.csv.tmp").open("w", newline="") as stream:
             writer = csv.DictWriter(stream, HISTORY_COLUMNS, extrasaction="ignore")
             writer.writeheader()
             writer.writerows(rows)
         os.replace(self.run_dir / ".history.csv.tmp", self.run_dir / "history.csv")
 
+    def arrivals(self) -> list[tuple[str, int, float]]:
+        """(trial_id, epoch, metric) of every recorded epoch, in the order the driver received them."""
+        rows = [row for record in self.trials.values() for row in record.epochs.values() if _finite(row.get(self.metric))]
+        rows.sort(key=lambda row: row["timestamp"])
+        return [(row["trial_id"], int(row["epoch"]), float(row[self.metric])) for row in rows]
+
     # ---- recording
     def add_result(self, trial_id: str, config: dict[str, Any], result: dict[str, Any]) -> None:
         row = {name: result.get(name, "") for name in HISTORY_COLUMNS}
         row["trial_id"] = trial_id
-        row["timestamp"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        row["timestamp"] = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
         record = self.trials.setdefault(trial_id, TrialRecord(trial_id, {}))
         record.config = {k: v for k, v in config.items() if k in self.hyperparameters}
         record.status = "running"
-        record.epochs[int(result["epoch"])] = row
+        epoch = int(result["epoch"])
+        repeated = epoch in record.epochs  # a trial restored from an older checkpoint reports it again
+        record.epochs[epoch] = row
+        if repeated:
+            self._rewrite_history()
+            return
         history = self.run_dir / "history.csv"
         new = not history.exists()
         with history.open("a", newline="") as stream:
@@ -138,10 +163,25 @@ class SweepRecord:
                 writer.writeheader()
             writer.writerow(row)
 
-    def finish_trial(self, trial_id: str, config: dict[str, Any], error: str | None, target: float | None) -> None:
+    def add_retry(self, trial_id: str) -> None:
+        self.trials.setdefault(trial_id, TrialRecord(trial_id, {})).retries += 1
+
+    @property
+    def epochs_spent(self) -> int:
+        return sum(len(record.epochs) for record in self.trials.values())
+
+    def budget_spent(self, now: float | None = None) -> bool:
+        """Whether the sweep's epoch or time budget has run out (so a cut-short trial was cut by it)."""
+        epochs, seconds = self.stop.get("epochs_budget"), self.stop.get("time_budget_s")
+        if epochs is not None and self.epochs_spent >= epochs:
+            return True
+        return seconds is not None and (now or time.time()) - self.started >= seconds
+
+    def finish_trial(self, trial_id: str, config: dict[str, Any], error: str | None) -> None:
         record = self.trials.setdefault(trial_id, TrialRecord(trial_id, {}))
         record.config = record.config or {k: v for k, v in config.items() if k in self.hyperparameters}
         last = record.last
+        target = self.stop.get("target")
         if error is not None:
             record.status, record.error = "errored", error
         elif _truthy(last.get("diverged")):
@@ -152,7 +192,8 @@ class SweepRecord:
             reached = target is not None and _finite(last.get(self.metric)) and (
                 float(last[self.metric]) >= target if self.mode == "max" else float(last[self.metric]) <= target
             )
-            record.status, record.stopped_by = "stopped_early", "target" if reached else "scheduler"
+            cut_by = "target" if reached else "budget" if self.budget_spent() else "scheduler"
+            record.status, record.stopped_by = "stopped_early", cut_by
         else:
             record.status = "completed"
 
@@ -170,6 +211,7 @@ class SweepRecord:
                 **{f"final_{name}": last.get(name, "") for name in REPORTED_METRICS},
                 wall_s=last.get("time_total_s", ""),
                 node_id=last.get("node_id", ""),
+                retries=record.retries,
                 error=record.error,
             )
             rows.append(row)
@@ -201,8 +243,7 @@ class SweepRecord:
         end = self.finished or time.time()
         return {
             "name": self.spec_data["name"],
-            "state": "finished" if self.finished else "failed" if self.failure else "running",
-            "failure": self.failure,
+            "state": "interrupted" if self.interrupted else "finished" if self.finished else "running",
             "metric": self.metric,
             "mode": self.mode,
             "best": self.best(),
@@ -218,7 +259,7 @@ class SweepRecord:
     def flush(self) -> None:
         columns = ["trial_id", "status", "stopped_by", *self.hyperparameters, "epochs", "best_epoch"]
         columns += [f"best_{name}" for name in REPORTED_METRICS] + [f"final_{name}" for name in REPORTED_METRICS]
-        columns += ["wall_s", "node_id", "error"]
+        columns += ["wall_s", "node_id", "retries", "error"]
         temporary = self.run_dir / ".results.csv.tmp"
         with temporary.open("w", newline="") as stream:
             writer = csv.DictWriter(stream, columns)
@@ -226,6 +267,7 @@ class SweepRecord:
             writer.writerows(self.rows())
         os.replace(temporary, self.run_dir / "results.csv")
         _atomic_write(self.run_dir / "summary.json", json.dumps(self.summary(), indent=2, default=str))
+        self.location.publish()
 
 
 def _parse(text: str) -> Any:
@@ -245,6 +287,14 @@ def error_message(trial) -> str:
     text = trial.get_error() or ""
     lines = [line.strip() for line in str(text).splitlines() if line.strip()]
     return lines[-1][:500] if lines else "failed without a message"
+
+
+class SweepInterrupted(Exception):
+    """The sweep was stopped (Ctrl-C) before its end; ``--resume`` continues it."""
+
+    def __init__(self, result: SweepResult):
+        super().__init__(f"interrupted; results so far in {result.run_dir}")
+        self.result = result
 
 
 @dataclass

@@ -91,6 +91,7 @@ class ResourcesSpec(Section):
 class StopSpec(Section):
     time_budget_s: PositiveFloat | None = Field(None, description="stop the whole sweep after this many seconds")
     target: float | None = Field(None, description="stop a trial once the metric reaches this value")
+    epochs_budget: PositiveInt | None = Field(None, description="stop the whole sweep after this many epochs, all trials together")
 
 
 class CheckpointSpec(Section):
@@ -126,6 +127,7 @@ class Spec(Section):
     failure: FailureSpec = FailureSpec()
     final: FinalSpec = FinalSpec()
     storage: str = "~/cnn-tune-results"
+    storage_shared: bool = Field(False, description="the storage folder is the same on every node (NFS)")
 
     @field_validator("model")
     @classmethod
@@ -168,7 +170,7 @@ class Spec(Section):
             "search": self.search.smoke(),
             "scheduler": self.scheduler.smoke(),
             "train": self.train.model_copy(update={"max_epochs": min(self.train.max_epochs, SMOKE_EPOCHS)}),
-            "stop": self.stop.model_copy(update={"time_budget_s": None}),
+            "stop": self.stop.model_copy(update={"time_budget_s": None, "epochs_budget": None}),
         }
         return parse_spec({**self.as_data(), **{k: _dump(v) for k, v in update.items()}})
 
@@ -262,11 +264,20 @@ def raw_experiment(reference: str) -> dict[str, Any]:
     return data
 
 
+# Setting these switches to another module: its options start from their defaults, and the
+# previous module's options (say ASHA's grace_period when switching to fifo) are dropped.
+SWITCHES = {("scheduler", "name"): set(SchedulerSpec.model_fields), ("search", "algorithm"): set(SearchSpec.model_fields)}
+
+
 def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
     """``{"search.num_samples": 4}`` set into nested data; a named space is opened to be edited."""
     data = copy.deepcopy(data)
     for dotted, value in overrides.items():
         keys = dotted.split(".")
+        common = SWITCHES.get(tuple(keys))
+        section = data.get(keys[0])
+        if common is not None and isinstance(section, dict) and section.get(keys[1]) != value:
+            data[keys[0]] = {k: v for k, v in section.items() if k in common}
         if keys[0] == "space" and len(keys) > 1 and isinstance(data.get("space"), str):
             data["space"] = raw_space(data["space"])[1]
         node = data

@@ -6,9 +6,10 @@ import json
 import pytest
 
 from experiments.results import SweepRecord, load_results
-from experiments.runner import TargetStopper
+from experiments.runner import SweepStopper
+from experiments.storage import RunLocation
 
-SPEC = {"name": "r", "metric": "val_accuracy", "mode": None, "train": {"max_epochs": 3}}
+SPEC = {"name": "r", "metric": "val_accuracy", "mode": None, "train": {"max_epochs": 3}, "stop": {"target": 0.95}}
 
 
 def epoch(n, acc, **extra):
@@ -17,7 +18,7 @@ def epoch(n, acc, **extra):
 
 @pytest.fixture
 def record(tmp_path):
-    return SweepRecord(tmp_path, SPEC, ["hidden_units", "learning_rate"])
+    return SweepRecord(RunLocation(str(tmp_path), tmp_path), SPEC, ["hidden_units", "learning_rate"])
 
 
 def test_statuses_follow_how_a_trial_ended(record):
@@ -31,8 +32,8 @@ def test_statuses_follow_how_a_trial_ended(record):
     for trial_id, epochs in cases.items():
         for result in epochs:
             record.add_result(trial_id, {"hidden_units": 8, "learning_rate": 0.1, "ignored": 1}, result)
-        record.finish_trial(trial_id, {}, None, target=0.95)
-    record.finish_trial("boom", {"hidden_units": 9}, "ValueError: boom", target=None)
+        record.finish_trial(trial_id, {}, None)
+    record.finish_trial("boom", {"hidden_units": 9}, "ValueError: boom")
     record.flush()
     rows = {row["trial_id"]: row for row in csv.DictReader((record.run_dir / "results.csv").open())}
     assert {k: (r["status"], r["stopped_by"]) for k, r in rows.items()} == {
@@ -55,13 +56,13 @@ def test_a_resumed_record_keeps_one_row_per_trial_epoch(record, tmp_path):
     record.add_result("a", {"hidden_units": 8}, epoch(2, 0.6))
     record.flush()
     # the driver died after logging epoch 2 but before its checkpoint: epoch 2 is reported again
-    resumed = SweepRecord(tmp_path, SPEC, ["hidden_units", "learning_rate"])
+    resumed = SweepRecord(RunLocation(str(tmp_path), tmp_path), SPEC, ["hidden_units", "learning_rate"])
     resumed.load()
     resumed.add_result("a", {"hidden_units": 8}, epoch(2, 0.65))
     resumed.add_result("a", {"hidden_units": 8}, epoch(3, 0.7))
-    resumed.finish_trial("a", {}, None, None)
+    resumed.finish_trial("a", {}, None)
     resumed.flush()
-    again = SweepRecord(tmp_path, SPEC, ["hidden_units", "learning_rate"])
+    again = SweepRecord(RunLocation(str(tmp_path), tmp_path), SPEC, ["hidden_units", "learning_rate"])
     again.load()  # what a second resume would see
     assert sorted(again.trials["a"].epochs) == [1, 2, 3]
     assert again.trials["a"].epochs[2]["val_accuracy"] == 0.65
@@ -69,8 +70,14 @@ def test_a_resumed_record_keeps_one_row_per_trial_epoch(record, tmp_path):
     assert len(result.history) == 3 and result.dataframe.status.tolist() == ["completed"]
 
 
-def test_target_stopper_respects_the_metric_direction():
-    assert TargetStopper("val_accuracy", "max", 0.9)("t", {"val_accuracy": 0.95})
-    assert not TargetStopper("val_accuracy", "max", 0.9)("t", {"val_accuracy": 0.85})
-    assert TargetStopper("val_loss", "min", 0.1)("t", {"val_loss": 0.05})
-    assert not TargetStopper("val_loss", "min", 0.1)("t", {"val_loss": 0.5})
+def test_stop_rules_respect_the_metric_direction_and_the_epoch_budget():
+    assert SweepStopper("val_accuracy", "max", 0.9, None)("t", {"val_accuracy": 0.95})
+    assert not SweepStopper("val_accuracy", "max", 0.9, None)("t", {"val_accuracy": 0.85})
+    assert SweepStopper("val_loss", "min", 0.1, None)("t", {"val_loss": 0.05})
+    assert not SweepStopper("val_loss", "min", 0.1, None)("t", {"val_loss": 0.5})
+    budget = SweepStopper("val_loss", "min", None, 3)
+    for _ in range(2):
+        budget("t", {"val_loss": 1.0})
+    assert not budget.stop_all()
+    budget("u", {"val_loss": 1.0})
+    assert budget.stop_all()

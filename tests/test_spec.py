@@ -124,3 +124,11 @@ def test_yaml_is_never_evaluated(tmp_path):
     with pytest.raises(InputError):
         load_spec(str(path))
     assert not (tmp_path / "pwned").exists()
+
+
+def test_switching_scheduler_or_algorithm_drops_the_old_ones_options():
+    spec = load_spec("quickstart", {"scheduler.name": "fifo", "search.algorithm": "bayesopt"})
+    assert spec.scheduler.name == "fifo" and spec.search.algorithm == "bayesopt"
+    assert spec.search.num_samples == 8  # common search settings are kept
+    spec = load_spec("quickstart", {"scheduler.name": "median", "scheduler.grace_period": 2})
+    assert spec.scheduler.grace_period == 2

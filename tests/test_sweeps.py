@@ -127,19 +127,3 @@ def test_random_search_honours_its_seed(ray_local, storage):
                   dataset={"limit": 200}, train={"max_epochs": 1}).dataframe
     ran = sorted(zip(table.hidden_units, table.learning_rate, table.dropout))
     assert ran == sorted(tuple(draw.values()) for draw in seeded_draws("quickstart", 7, 3))
-
-
-def test_diverging_and_failing_trials_do_not_stop_the_sweep(ray_local, storage):
-    space = {"learning_rate": {"grid": [1.0, 0.001]}, "hidden_units": {"grid": [16, 100_000_000]}}
-    result = sweep(storage, "faults", space, smoke=False, search={"algorithm": "grid"},
-                   dataset={"limit": 200}, train={"max_epochs": 2}, failure={"max_failures": 1})
-    table = result.dataframe.set_index(["learning_rate", "hidden_units"])
-    assert table.loc[(1.0, 16), "status"] == "diverged"
-    assert table.loc[(1.0, 16), "epochs"] == 1  # stopped at once
-    assert table.loc[(0.001, 16), "status"] == "completed"
-    for rate in (1.0, 0.001):
-        assert table.loc[(rate, 100_000_000), "status"] == "errored"
-        assert table.loc[(rate, 100_000_000), "error"]
-    counts = result.summary["status_counts"]
-    assert counts == {"running": 0, "completed": 1, "stopped_early": 0, "diverged": 1, "errored": 2}
-    assert result.best["config"] == {"learning_rate": 0.001, "hidden_units": 16}

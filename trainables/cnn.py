@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -216,10 +217,13 @@ def train_cnn(config: dict[str, Any], data: PreparedData, settings: TrainSetting
     if checkpoint:
         with checkpoint.as_directory() as directory:
             trial.restore(directory)
-    node_id = ray.get_runtime_context().get_node_id()
+    placement = {  # where the trial runs and which GPUs it was given (Ray's view, and what the process sees)
+        "node_id": ray.get_runtime_context().get_node_id(),
+        "gpu_ids": ",".join(str(gpu) for gpu in ray.get_gpu_ids()),
+        "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES", ""),
+    }
     while not trial.finished:
-        metrics = trial.run_epoch()
-        metrics["node_id"] = node_id
+        metrics = {**trial.run_epoch(), **placement}
         if trial.finished or trial.epoch % settings.checkpoint_every == 0:
             with tempfile.TemporaryDirectory() as directory:
                 trial.save(directory)

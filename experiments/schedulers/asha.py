@@ -1,4 +1,8 @@
-"""Asynchronous successive halving: stops the worst trials at each rung, never waits."""
+"""Asynchronous successive halving: stops the worst trials at each rung, never waits.
+
+Ray does not save a scheduler with the experiment, so a resumed sweep would start
+with empty rungs; ours rebuilds them from the sweep's history before it goes on.
+"""
 
 from __future__ import annotations
 
@@ -29,10 +33,10 @@ def check(spec) -> None:
 
 
 def build(spec):
-    from ray.tune.schedulers import ASHAScheduler
+    from experiments.schedulers.replay import ReplayableASHA
 
     options = spec.scheduler
-    return ASHAScheduler(
+    return ReplayableASHA(
         time_attr=TIME_ATTR,
         max_t=spec.train.max_epochs,
         grace_period=options.grace_period,

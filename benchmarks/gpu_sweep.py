@@ -1,0 +1,74 @@
+"""GPU sharing: the same 8-trial sweep at 1, 1/4 and 1/8 of a GPU per trial.
+
+Each sweep trains the seed CNN on the bundled MNIST subset (5,000 28×28 images:
+4,000 train, 1,000 validation), 3 epochs per trial, FIFO, no early stops, so every
+sweep does the same work. Prints and records each sweep's wall time and its aggregate
+training throughput (images per second, all trials together).
+
+    KERAS_BACKEND=jax python benchmarks/gpu_sweep.py        # on a GPU machine
+    python benchmarks/gpu_sweep.py --smoke --num-gpus 2     # anywhere: logical GPUs, tiny data
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import ROOT, record  # noqa: E402
+
+SHARES = (1.0, 0.25, 0.125)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--storage", default=str(ROOT / "benchmarks" / "runs"))
+    parser.add_argument("--num-gpus", type=int, default=None, help="GPUs of the local Ray instance (default: detected)")
+    parser.add_argument("--trials", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true", help="256 images, 1 epoch; records nothing")
+    args = parser.parse_args()
+
+    import experiments
+    from experiments.runner import prepare_data
+
+    images, epochs = (256, 1) if args.smoke else (None, args.epochs)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    sweeps = []
+    for share in SHARES:
+        started = time.perf_counter()
+        result = experiments.run(
+            {"name": f"gpu-share-{share:g}-{stamp}", "space": "quickstart"},
+            storage=args.storage, num_gpus=args.num_gpus, verbose=0,
+            resources={"cpu": 1 if share == 1 else 0.5, "gpu": share},
+            search={"num_samples": args.trials, "seed": 0}, scheduler={"name": "fifo"},
+            train={"max_epochs": epochs}, dataset={"limit": images},
+        )
+        wall = time.perf_counter() - started
+        history = result.history
+        train_images = len(prepare_data(experiments.validate(result.summary["spec"])).folds[0][0])
+        trained = len(history) * train_images
+        sweeps.append({
+            "gpu_per_trial": share, "trials": len(result.dataframe), "epochs": int(len(history)),
+            "wall_s": round(wall, 1), "images_per_s": round(trained / wall, 1),
+            "best_val_accuracy": result.best["metrics"]["val_accuracy"] if result.best else None,
+        })
+        print(json.dumps(sweeps[-1]), flush=True)
+    base = sweeps[0]["wall_s"]
+    summary = "; ".join(
+        f"gpu {s['gpu_per_trial']:g}: {s['wall_s']:.0f} s, {s['images_per_s']:.0f} img/s ({base / s['wall_s']:.2f}x)" for s in sweeps
+    )
+    if args.smoke:
+        print(summary)
+        return
+    import keras
+
+    record("gpu-sharing", f"KERAS_BACKEND={keras.backend.backend()} python benchmarks/gpu_sweep.py", {"sweeps": sweeps}, summary)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,295 @@
+"""Real Ray clusters on this machine, on loopback, with token authentication on.
+
+Two raylets started by `ray start` and a sweep submitted with `ray job submit`; Ray's
+logical GPUs for placement; a node removed mid-sweep; a driver killed and resumed.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import psutil
+import pytest
+import yaml
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def kill_processes_mentioning(marker: str) -> None:
+    """Stop every process whose command line names ``marker`` (a test's own temp folder)."""
+    for process in psutil.process_iter(["cmdline"]):
+        if marker in " ".join(process.info["cmdline"] or []):
+            try:
+                process.kill()
+            except psutil.Error:
+                pass
+
+
+def token_env(folder: str) -> dict[str, str]:
+    token = Path(folder) / "auth_token"
+    token.write_text(uuid.uuid4().hex)
+    return {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(token)}
+
+
+def run(args, env, timeout=300, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([str(a) for a in args], env=env, capture_output=True, text=True, timeout=timeout, **kwargs)
+
+
+def wait_until(predicate, timeout: float, what: str) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def history_rows(run_dir: Path) -> int:
+    path = run_dir / "history.csv"
+    return max(0, len(path.read_text().splitlines()) - 1) if path.is_file() else 0
+
+
+def test_cluster_yaml_passes_rays_own_validation():
+    from ray.autoscaler._private.util import prepare_config, validate_config
+
+    config = yaml.safe_load((REPO / "cluster.yaml").read_text())
+    validate_config(prepare_config(copy.deepcopy(config)))
+    assert config["provider"]["type"] == "aws"
+    assert config["available_node_types"]["worker-gpu"]["min_workers"] == 0
+    assert "--dashboard-host=127.0.0.1" in " ".join(config["head_start_ray_commands"])
+    text = (REPO / "cluster.yaml").read_text()
+    assert "aws_secret_access_key" not in text.lower() and "AKIA" not in text
+
+
+@dataclass
+class TwoNodes:
+    address: str
+    dashboard: str
+    env: dict[str, str]
+    temp: str
+
+
+@pytest.fixture(scope="module")
+def two_nodes():
+    """A head and a worker raylet, started by `ray start` as separate real processes."""
+    import tempfile
+
+    temp = tempfile.mkdtemp(prefix="ct2n", dir="/tmp")
+    env = {
+        **os.environ,
+        **token_env(temp),
+        "PATH": f"{BIN}:{os.environ['PATH']}",
+        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+        "RAY_TMPDIR": temp,
+    }
+    port, dashboard = free_port(), free_port()
+    head = run(
+        [BIN / "ray", "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}", "--num-cpus=1",
+         "--num-gpus=0", "--dashboard-host=127.0.0.1", f"--dashboard-port={dashboard}", f"--temp-dir={temp}/ray",
+         f"--ray-client-server-port={free_port()}", f"--dashboard-agent-listen-port={free_port()}", "--disable-usage-stats"],
+        env, timeout=120,
+    )
+    assert head.returncode == 0, head.stderr
+    # Its own temp folder: nodes sharing one would garbage-collect each other's job files.
+    worker = run(
+        [sys.executable, REPO / "tests" / "raynode.py", "start", f"--address=127.0.0.1:{port}",
+         "--node-ip-address=127.0.0.1", "--num-cpus=1", "--num-gpus=0", f"--dashboard-agent-listen-port={free_port()}",
+         f"--temp-dir={temp}/worker", "--disable-usage-stats"],
+        env, timeout=120,
+    )
+    assert worker.returncode == 0, worker.stderr
+
+    def two_alive() -> bool:
+        status = run([BIN / "ray", "status", f"--address=127.0.0.1:{port}"], env, timeout=30).stdout
+        return status.split("Pending:")[0].count(" node_") == 2
+
+    wait_until(two_alive, 60, "both nodes to join")
+    yield TwoNodes(f"127.0.0.1:{port}", f"http://127.0.0.1:{dashboard}", env, temp)
+    kill_processes_mentioning(temp)
+
+
+def test_job_submit_runs_a_sweep_across_both_nodes(two_nodes, tmp_path):
+    storage = tmp_path / "runs"
+    done = run(
+        [BIN / "ray", "job", "submit", "--address", two_nodes.dashboard, "--working-dir", REPO, "--",
+         "cnn-tune", "run", "quickstart", "--smoke", "--address", "auto", "--storage", storage,
+         "--set", "storage_shared=true", "--set", "scheduler.name=fifo", "--verbose", "0"],
+        two_nodes.env,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "succeeded" in done.stdout.lower()
+    table = pd.read_csv(storage / "quickstart-smoke" / "results.csv")
+    assert (table.status == "completed").all()
+    assert table.node_id.nunique() == 2, "each node ran a trial"
+
+
+def test_node_local_storage_is_refused_on_a_multi_node_cluster(two_nodes, tmp_path):
+    done = run(
+        [BIN / "cnn-tune", "run", "quickstart", "--smoke", "--address", two_nodes.address, "--storage", tmp_path],
+        two_nodes.env, timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "cnn-tune: error: storage: this cluster has 2 nodes" in done.stderr
+    assert "s3://" in done.stderr and "storage_shared" in done.stderr
+
+
+def test_fractional_logical_gpus_run_four_trials_at_once(tmp_path, short_tmp):
+    env = {**os.environ, **token_env(short_tmp), "RAY_TMPDIR": short_tmp}
+    done = run(
+        [BIN / "cnn-tune", "run", "quickstart", "--num-gpus", "2", "--storage", tmp_path,
+         "--set", "resources.gpu=0.5", "--set", "resources.cpu=0.5", "--set", "search.num_samples=4",
+         "--set", "scheduler.name=fifo", "--set", "dataset.limit=256", "--set", "train.max_epochs=2", "--verbose", "0"],
+        env,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    run_dir = tmp_path / "quickstart"
+    history = pd.read_csv(run_dir / "history.csv", dtype={"gpu_ids": str, "cuda_visible_devices": str})
+    per_trial = history.groupby("trial_id").first()
+    assert len(per_trial) == 4
+    # each trial sees exactly its share: one logical GPU, the one Ray assigned, two trials per GPU
+    assert (per_trial.gpu_ids == per_trial.cuda_visible_devices).all()
+    assert sorted(per_trial.gpu_ids.value_counts().tolist()) == [2, 2]
+    # all four ran at once: their [start, end] intervals share a common moment
+    stamps = pd.to_datetime(history.timestamp)
+    history = history.assign(end=stamps, start=stamps - pd.to_timedelta(history.time_total_s, unit="s"))
+    spans = history.groupby("trial_id").agg(start=("start", "min"), end=("end", "max"))
+    assert spans.start.max() < spans.end.min()
+
+
+NODE_FAILURE = textwrap.dedent(
+    """
+    import json, sys, threading, time
+    from pathlib import Path
+    import ray
+    from ray.cluster_utils import Cluster
+    import experiments
+
+    storage = Path(sys.argv[1])
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+    worker = cluster.add_node(num_cpus=1)
+    cluster.wait_for_nodes()
+    ray.init(address=cluster.address)
+    history = storage / "node-failure" / "history.csv"
+
+    def remove_worker_after_its_first_epoch():
+        while True:
+            if history.is_file() and worker.node_id in history.read_text():
+                cluster.remove_node(worker)
+                print("REMOVED", worker.node_id, flush=True)
+                return
+            time.sleep(0.2)
+
+    threading.Thread(target=remove_worker_after_its_first_epoch, daemon=True).start()
+    result = experiments.run(
+        {"name": "node-failure", "space": "quickstart"},
+        storage=str(storage), storage_shared=True, verbose=0,
+        search={"num_samples": 2}, scheduler={"name": "fifo"}, train={"max_epochs": 4},
+        dataset={"limit": 400}, failure={"max_failures": 3},
+    )
+    print("WORKER", worker.node_id, "HEAD", cluster.head_node.node_id)
+    ray.shutdown()
+    cluster.shutdown()
+    """
+)
+
+
+def test_a_node_killed_mid_sweep_costs_only_the_epochs_since_the_last_checkpoint(tmp_path, short_tmp):
+    env = {**os.environ, **token_env(short_tmp), "RAY_TMPDIR": short_tmp}
+    done = run([sys.executable, "-c", NODE_FAILURE, tmp_path], env, cwd=REPO)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    assert "REMOVED" in done.stdout
+    worker = done.stdout.split("WORKER ")[1].split()[0]
+    head = done.stdout.split("HEAD ")[1].split()[0]
+    run_dir = tmp_path / "node-failure"
+    table = pd.read_csv(run_dir / "results.csv")
+    history = pd.read_csv(run_dir / "history.csv")
+    assert (table.status == "completed").all() and len(table) == 2
+    assert not history.duplicated(["trial_id", "epoch"]).any()
+    assert history.groupby("trial_id").epoch.apply(sorted).apply(list).tolist() == [[1, 2, 3, 4]] * 2
+    moved = history[history.node_id == worker].trial_id.unique()
+    assert len(moved) == 1, "one trial started on the removed node"
+    rows = history[history.trial_id == moved[0]].sort_values("epoch")
+    assert rows.node_id.iloc[-1] == head, "it finished on the surviving node"
+    assert table.set_index("trial_id").loc[moved[0], "retries"] >= 1
+
+
+def asha_stops(history: pd.DataFrame, metric: str, grace: int, factor: float, max_t: int) -> set[str]:
+    """The trials ASHA (one bracket) stops, recomputed from the results in their arrival order."""
+    rungs = {grace * int(factor) ** k: {} for k in range(10) if grace * int(factor) ** k < max_t}
+    stopped = set()
+    for row in history.sort_values("timestamp").itertuples():
+        for milestone in sorted(rungs, reverse=True):
+            recorded = rungs[milestone]
+            if row.epoch < milestone or row.trial_id in recorded:
+                continue
+            value = getattr(row, metric)
+            if recorded and value < np.nanpercentile(list(recorded.values()), (1 - 1 / factor) * 100):
+                stopped.add(row.trial_id)
+            recorded[row.trial_id] = value
+            break
+    return stopped
+
+
+def test_a_killed_driver_resumes_and_ctrl_c_stops_cleanly(tmp_path, short_tmp):
+    env = {**os.environ, **token_env(short_tmp), "RAY_TMPDIR": short_tmp}
+    run_dir = tmp_path / "resumable"
+    command = [str(BIN / "cnn-tune"), "run", "quickstart", "--name", "resumable", "--storage", str(tmp_path),
+               "--set", "search.num_samples=6", "--set", "train.max_epochs=4", "--set", "dataset.limit=300",
+               "--set", "scheduler.reduction_factor=2", "--verbose", "0"]
+
+    # 1. SIGKILL the driver once some trials finished and others are mid-way
+    driver = subprocess.Popen(command, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_until(lambda: history_rows(run_dir) >= 5, 240, "five epochs before the kill")
+    os.kill(driver.pid, signal.SIGKILL)
+    driver.wait()
+    kill_processes_mentioning(short_tmp)  # the local Ray it had started dies with it, as in a crash
+    before = pd.read_csv(run_dir / "history.csv")
+    finished_before = set(pd.read_csv(run_dir / "results.csv").query("status != 'running'").trial_id)
+
+    # 2. resume, and interrupt that with Ctrl-C: it stops cleanly and says how to go on
+    resumed = subprocess.Popen(command + ["--resume"], env=env, start_new_session=True, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    wait_until(lambda: history_rows(run_dir) >= len(before) + 2, 240, "two more epochs after the resume")
+    resumed.send_signal(signal.SIGINT)
+    out, err = resumed.communicate(timeout=120)
+    assert resumed.returncode == 130, err[-3000:]
+    assert "continue with:" in err and "--resume" in err
+    assert json.loads((run_dir / "summary.json").read_text())["state"] == "interrupted"
+
+    # 3. resume again: the sweep completes
+    final = run(command + ["--resume"], env)
+    assert final.returncode == 0, final.stderr[-3000:]
+    table = pd.read_csv(run_dir / "results.csv")
+    history = pd.read_csv(run_dir / "history.csv")
+    assert len(table) == 6 and set(table.status) <= {"completed", "stopped_early"}
+    assert table.trial_id.is_unique and not history.duplicated(["trial_id", "epoch"]).any()
+    for trial_id, epochs in history.groupby("trial_id").epoch:
+        assert sorted(epochs) == list(range(1, max(epochs) + 1)), f"{trial_id} skipped or repeated an epoch"
+    # trials finished before the kill were not run again
+    for trial_id in finished_before:
+        assert history[history.trial_id == trial_id].timestamp.tolist() == before[before.trial_id == trial_id].timestamp.tolist()
+    # ASHA judged every trial against the same rungs across both restarts
+    scheduler_stops = set(table[table.stopped_by == "scheduler"].trial_id)
+    assert scheduler_stops == asha_stops(history, "val_accuracy", grace=1, factor=2, max_t=4)

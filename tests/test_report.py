@@ -1,0 +1,84 @@
+"""Reports of a real sweep with diverged and errored trials: files, figures, tables, a real browser."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import experiments
+from experiments.report import FIGURES, Sweep, learning_curves_figure
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def faulty(ray_local, tmp_path_factory):
+    """A grid with a diverging learning rate and a width too large to allocate."""
+    space = {"learning_rate": {"grid": [1.0, 0.001]}, "hidden_units": {"grid": [16, 100_000_000]}}
+    return experiments.run(
+        {"name": "faults", "space": space}, storage=str(tmp_path_factory.mktemp("runs")), verbose=0,
+        search={"algorithm": "grid"}, dataset={"limit": 200}, train={"max_epochs": 2}, failure={"max_failures": 1},
+    )
+
+
+def test_diverging_and_failing_trials_do_not_stop_the_sweep(faulty):
+    table = faulty.dataframe.set_index(["learning_rate", "hidden_units"])
+    assert table.loc[(1.0, 16), "status"] == "diverged"
+    assert table.loc[(1.0, 16), "epochs"] == 1  # stopped at once
+    assert table.loc[(0.001, 16), "status"] == "completed"
+    for rate in (1.0, 0.001):
+        assert table.loc[(rate, 100_000_000), "status"] == "errored"
+        assert table.loc[(rate, 100_000_000), "error"]
+        assert table.loc[(rate, 100_000_000), "retries"] == 1  # retried per failure.max_failures, then given up
+    counts = faulty.summary["status_counts"]
+    assert counts == {"running": 0, "completed": 1, "stopped_early": 0, "diverged": 1, "errored": 2}
+    assert faulty.best["config"] == {"learning_rate": 0.001, "hidden_units": 16}
+
+
+def test_the_run_writes_its_report_with_every_figure(faulty):
+    run_dir = Path(faulty.run_dir)
+    page = (run_dir / "report.html").read_text()
+    for name in FIGURES:
+        assert (run_dir / f"{name}.png").stat().st_size > 5_000
+    assert page.count("data:image/png;base64,") == len(FIGURES)
+    assert "Diverged and errored trials" in page and "diverged" in page and "errored" in page
+    for message in faulty.dataframe.error.dropna():
+        assert message.split(":")[0] in page  # the exception of each errored trial is shown
+
+
+def test_learning_curves_draw_one_curve_per_trial_that_reported(faulty):
+    figure = learning_curves_figure(Sweep(faulty))
+    curves = [line for line in figure.axes[0].lines if (line.get_gid() or "").startswith("trial:")]
+    assert len(curves) == faulty.history.trial_id.nunique() == 2  # the errored trials never reported an epoch
+
+
+def test_report_command_redraws_a_run(faulty, tmp_path):
+    (Path(faulty.run_dir) / "report.html").unlink()
+    done = subprocess.run([str(Path(sys.executable).with_name("cnn-tune")), "report", str(faulty.run_dir)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (Path(faulty.run_dir) / "report.html").is_file()
+
+
+def test_report_loads_in_headless_chromium_with_every_image(faulty):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
+    try:
+        driver.get((Path(faulty.run_dir) / "report.html").as_uri())
+        images = driver.execute_script(
+            "return Array.from(document.images).map(i => [i.alt, i.complete, i.naturalWidth]);"
+        )
+    finally:
+        driver.quit()
+    assert len(images) == len(FIGURES)
+    assert all(complete and width > 0 for _, complete, width in images), images
