@@ -80,6 +80,15 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
+def ended_trials(run_dir: Path) -> frozenset[str]:
+    """The trials whose end the record holds (completed, stopped, diverged or errored)."""
+    path = run_dir / "results.csv"
+    if not path.is_file():
+        return frozenset()
+    with path.open() as stream:
+        return frozenset(row["trial_id"] for row in csv.DictReader(stream) if row["status"] != "running")
+
+
 class SweepRecord:
     """The trials of one sweep, and the files that describe them."""
 

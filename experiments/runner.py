@@ -21,7 +21,7 @@ from experiments.final import run_final
 from experiments.manifest import environment
 from experiments.progress import ProgressCallback
 from experiments.report import write_report
-from experiments.results import FLUSH_EVERY_S, SweepInterrupted, SweepRecord, SweepResult, error_message
+from experiments.results import FLUSH_EVERY_S, SweepInterrupted, SweepRecord, SweepResult, ended_trials, error_message
 from experiments.schedulers import SCHEDULERS
 from experiments.spec import Spec
 from experiments.storage import RunLocation, run_location
@@ -71,6 +71,12 @@ def local_capacity(num_cpus: int | None, num_gpus: int | None) -> dict[str, floa
         from ray._private.accelerators import get_accelerator_manager_for_resource
 
         num_gpus = get_accelerator_manager_for_resource("GPU").get_current_node_num_accelerators()
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None and num_gpus > len([device for device in visible.split(",") if device.strip()]):
+        raise InputError(
+            f"--num-gpus: {num_gpus} GPUs asked for but CUDA_VISIBLE_DEVICES='{visible}' lists fewer, and Ray "
+            f"refuses that; unset CUDA_VISIBLE_DEVICES to declare logical GPUs"
+        )
     return {"CPU": num_cpus or os.cpu_count() or 1, "GPU": num_gpus}
 
 
@@ -188,6 +194,8 @@ class RecordCallback(tune.Callback):
             self.flush()
 
     def on_trial_complete(self, iteration, trials, trial, **info) -> None:
+        if trial.trial_id in self.ended:  # ended before a crash; the trainable only returned
+            return
         self.ended.add(trial.trial_id)
         self.record.finish_trial(trial.trial_id, trial.config, None)
         self.flush()
@@ -233,13 +241,18 @@ class SweepStopper(tune.Stopper):
         return self.epochs_budget is not None and self.epochs >= self.epochs_budget
 
 
-def build_tuner(spec: Spec, data: PreparedData, location: RunLocation, resume: bool, verbose: int) -> tune.Tuner:
+def build_tuner(
+    spec: Spec, data: PreparedData, location: RunLocation, resume: bool, verbose: int, trainable: Any = None
+) -> tune.Tuner:
+    """The Tuner for ``spec``. ``trainable`` replaces the CNN only to measure the controller itself
+    (benchmarks/overhead.py): everything else is what a real sweep runs."""
+    ended = ended_trials(location.local) if resume else frozenset()
     trainable = tune.with_resources(
-        tune.with_parameters(train_cnn, data=data, settings=train_settings(spec)),
+        trainable or tune.with_parameters(train_cnn, data=data, settings=train_settings(spec), ended=ended),
         {"cpu": spec.resources.cpu, "gpu": spec.resources.gpu},
     )
     if resume:
-        return tune.Tuner.restore(location.uri, trainable=trainable, resume_unfinished=True, resume_errored=True)
+        return tune.Tuner.restore(location.uri, trainable=trainable, resume_unfinished=True, resume_errored=False)
 
     algorithm = ALGORITHMS.load(spec.search.algorithm)
     search_alg, param_space = algorithm.build(spec.search_space, spec.search, spec.metric, spec.objective_mode)
@@ -251,6 +264,10 @@ def build_tuner(spec: Spec, data: PreparedData, location: RunLocation, resume: b
     callbacks = [RecordCallback(record, scheduler, stopper)]
     if verbose == 1:
         callbacks.append(ProgressCallback(record))
+    if spec.tracking.mlflow_uri:
+        from ray.air.integrations.mlflow import MLflowLoggerCallback
+
+        callbacks.append(MLflowLoggerCallback(spec.tracking.mlflow_uri, experiment_name=spec.tracking.mlflow_experiment or spec.name))
     return tune.Tuner(
         trainable,
         param_space=param_space,

@@ -45,7 +45,16 @@ def test_validate_prints_a_summary(capsys):
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_starts_nothing(args, expected, tmp_path):
-    done = cnn_tune(*args, "--storage", str(tmp_path / "runs"), tmp_path=tmp_path)
+    assert_refused_before_ray(cnn_tune(*args, "--storage", str(tmp_path / "runs"), tmp_path=tmp_path), expected, tmp_path)
+
+
+def test_logical_gpus_hidden_by_cuda_visible_devices_are_refused(tmp_path):
+    done = cnn_tune("run", "quickstart", "--num-gpus", "2", "--storage", str(tmp_path / "runs"),
+                    env={"CUDA_VISIBLE_DEVICES": ""}, tmp_path=tmp_path)
+    assert_refused_before_ray(done, "--num-gpus: 2 GPUs asked for but CUDA_VISIBLE_DEVICES='' lists fewer", tmp_path)
+
+
+def assert_refused_before_ray(done: subprocess.CompletedProcess, expected: str, tmp_path: Path) -> None:
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("cnn-tune: error: "), done.stderr

@@ -204,11 +204,21 @@ class CnnTrial:
         self.divergence = dataclasses.replace(self.divergence, **state["divergence"])
 
 
-def train_cnn(config: dict[str, Any], data: PreparedData, settings: TrainSettings) -> None:
-    """Ray Tune function trainable: one report (and usually one checkpoint) per epoch."""
-    backend.configure(settings.cpus, settings.gpus)
+def train_cnn(
+    config: dict[str, Any], data: PreparedData, settings: TrainSettings, ended: frozenset[str] = frozenset()
+) -> None:
+    """Ray Tune function trainable: one report (and usually one checkpoint) per epoch.
+
+    ``ended``: trials the sweep's record shows as finished. A driver killed between a trial's
+    end and Tune's next snapshot of the experiment leaves that trial "running" in the snapshot;
+    on resume it returns at once instead of training again.
+    """
     import ray
     from ray import tune
+
+    if tune.get_context().get_trial_id() in ended:
+        return
+    backend.configure(settings.cpus, settings.gpus)
 
     logging.getLogger("ray.train").setLevel(logging.WARNING)  # not a line per checkpoint
 
