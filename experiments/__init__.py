@@ -43,11 +43,19 @@ def run(
     address: str | None = None,
     num_cpus: int | None = None,
     num_gpus: int | None = None,
-    verbose: int = 1,
+    verbose: int | None = None,
     **overrides: Any,
 ) -> SweepResult:
-    """Run a sweep by experiment name, YAML path, mapping or Spec; overrides are spec keys."""
+    """Run a sweep by experiment name, YAML path, mapping or Spec; overrides are spec keys.
+
+    ``verbose`` defaults to Ray Tune's own progress table in a notebook (it redraws in
+    place, so a large sweep stays one table), and to a line per finished trial elsewhere.
+    """
     spec = validate(experiment, **overrides)
+    if verbose is None:
+        from ray.widgets.util import in_notebook
+
+        verbose = 2 if in_notebook() else 1
     if smoke:
         spec = spec.smoke()
     from experiments.runner import run_spec

@@ -59,21 +59,22 @@ def plan(experiments: list[str], budget: Budget, seeds: int, overrides: dict[str
     if len(experiments) < 1 or seeds < 1:
         raise InputError("compare: give at least one experiment and --seeds of at least 1")
     bases = [load_spec(name, overrides) for name in experiments]
+    labels = [base.name for base in bases]  # a YAML path's experiment is called by its name
     bases = [base.smoke() if smoke else base for base in bases]
     first = bases[0].as_data()
-    for name, base in zip(experiments[1:], bases[1:]):
+    for name, base in zip(labels[1:], bases[1:]):
         other = base.as_data()
         for field in SHARED:
             if other[field] != first[field]:
                 raise InputError(
-                    f"{field}: compare needs the same {field} in every experiment; {experiments[0]} has "
+                    f"{field}: compare needs the same {field} in every experiment; {labels[0]} has "
                     f"{json.dumps(first[field])}, {name} has {json.dumps(other[field])}"
                 )
-    for name, base in zip(experiments, bases):
+    for name, base in zip(labels, bases):
         if budget.kind == "trials" and base.search.algorithm == "grid":
             raise InputError(f"--budget: {name} is a grid, whose trials are fixed; compare it with epochs= or minutes=")
     runs = []
-    for name, base in zip(experiments, bases):
+    for name, base in zip(labels, bases):
         for k in range(seeds):
             seed = (base.search.seed or 0) + k
             data = dict(base.as_data(), name=f"{name}-seed{seed}")
@@ -110,7 +111,7 @@ def compare(
 ) -> pd.DataFrame:
     from experiments.runner import location_of, ray_session, run_spec
 
-    name = name or "compare-" + "-vs-".join(experiments) + f"-{budget.kind}{budget.amount:g}" + ("-smoke" if smoke else "")
+    name = name or "compare-" + "-vs-".join(Path(e).stem for e in experiments) + f"-{budget.kind}{budget.amount:g}" + ("-smoke" if smoke else "")
     base_storage = storage or load_spec(experiments[0], overrides).storage
     folder_storage = f"{base_storage.rstrip('/')}/{name}"
     runs = plan(experiments, budget, seeds, {**(overrides or {}), "storage": folder_storage}, smoke)
@@ -161,15 +162,17 @@ def summarise(results: list[tuple[str, int, SweepResult]], target: float | None,
             "reached_target": f"{len(hits)}/{len(mine)}",
             "seconds_to_target_median": float(np.median([h[0] for h in hits])) if hits else math.inf,
             "epochs_to_target_median": float(np.median([h[1] for h in hits])) if hits else math.inf,
+            "trials_to_target_median": float(np.median([h[2] for h in hits])) if hits else math.inf,
             "trials_started_median": float(np.median([c["started"] for c in mine])),
             "trials_finished_median": float(np.median([c["finished"] for c in mine])),
         })
     return pd.DataFrame(rows), curves
 
 
-def _first_reaching(curve: pd.DataFrame, target: float, maximise: bool) -> tuple[float, int] | None:
+def _first_reaching(curve: pd.DataFrame, target: float, maximise: bool) -> tuple[float, int, int] | None:
+    """(seconds, epochs, trials started) when the best so far first reached the target."""
     hit = curve[curve.best >= target] if maximise else curve[curve.best <= target]
-    return (float(hit.seconds.iloc[0]), int(hit.epochs.iloc[0])) if len(hit) else None
+    return (float(hit.seconds.iloc[0]), int(hit.epochs.iloc[0]), int(hit.trials.iloc[0])) if len(hit) else None
 
 
 def _step(curve: pd.DataFrame, grid: np.ndarray) -> np.ndarray:

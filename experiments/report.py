@@ -101,7 +101,7 @@ def history_figure(sweep: Sweep, top: int = TOP_TRIALS):
 
 def best_so_far(history: pd.DataFrame, metric: str, maximise: bool) -> pd.DataFrame:
     """The best value reached by any trial, after each result in arrival order, with the
-    wall-clock seconds since the first result and the epochs spent until then."""
+    wall-clock seconds since the first trial started, the epochs spent and the trials started until then."""
     history = history.sort_values("time")
     values = history[metric].astype(float).replace([np.inf, -np.inf], np.nan)
     values = values.where(~history.get("diverged", pd.Series(False, index=history.index)).astype(bool))
@@ -111,6 +111,7 @@ def best_so_far(history: pd.DataFrame, metric: str, maximise: bool) -> pd.DataFr
         {
             "seconds": (history.time - start).dt.total_seconds().to_numpy(),
             "epochs": np.arange(1, len(history) + 1),
+            "trials": (~history.trial_id.duplicated()).cumsum().to_numpy(),
             "best": running.to_numpy(),
         }
     )

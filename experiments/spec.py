@@ -7,6 +7,7 @@ run FIFO. Every error is one line that names the field and what it allows.
 from __future__ import annotations
 
 import copy
+import importlib.util
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, Mapping
@@ -103,6 +104,20 @@ class FailureSpec(Section):
     max_failures: NonNegativeInt = Field(2, description="retries of a trial that raises, from its checkpoint")
 
 
+class TrackingSpec(Section):
+    """Where else trials are logged. TensorBoard files are always written in each trial's folder."""
+
+    mlflow_uri: str | None = Field(None, description="log each trial as an MLflow run here (pip install 'cnn-tune[mlflow]')")
+    mlflow_experiment: str | None = Field(None, description="MLflow experiment (default: the run's name)")
+
+    @field_validator("mlflow_uri")
+    @classmethod
+    def _installed(cls, uri: str | None) -> str | None:
+        if uri is not None and importlib.util.find_spec("mlflow") is None:
+            raise ValueError("MLflow is not installed; pip install 'cnn-tune[mlflow]' (or leave tracking.mlflow_uri out)")
+        return uri
+
+
 class FinalSpec(Section):
     """After the search: retrain the best configuration on train + validation, score it once on the test split."""
 
@@ -126,6 +141,7 @@ class Spec(Section):
     checkpoint: CheckpointSpec = CheckpointSpec()
     failure: FailureSpec = FailureSpec()
     final: FinalSpec = FinalSpec()
+    tracking: TrackingSpec = TrackingSpec()
     storage: str = "~/cnn-tune-results"
     storage_shared: bool = Field(False, description="the storage folder is the same on every node (NFS)")
 

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import uuid
 from pathlib import Path
 
 import pandas as pd
@@ -49,6 +50,7 @@ def ssh_login():
     home = work / "home"
     sh("userdel", "-f", USER)  # a login left by an interrupted earlier run
     sh("useradd", "-o", "-u", "0", "-g", "0", "-M", "-d", str(home), "-s", "/bin/bash", USER, check=True)
+    sh("usermod", "-p", "*", USER, check=True)  # no password, but not locked: sshd refuses locked accounts
     try:
         yield from _serve(work, home)
     finally:
@@ -95,12 +97,14 @@ def _serve(work: Path, home: Path):
 def test_ray_up_submit_down_with_the_local_provider(ssh_login, tmp_path):
     work, key = ssh_login
     storage = work / "runs"
+    token = work / "auth_token"  # as in cluster.yaml: the token travels to the head with the project
+    token.write_text(uuid.uuid4().hex)
     config = {
         "cluster_name": "cnn-tune-launcher-test",
         "provider": {"type": "local", "head_ip": "127.0.0.1", "worker_ips": []},
         "auth": {"ssh_user": USER, "ssh_private_key": str(key)},
-        "file_mounts": {"~/cnn-tune": str(REPO)},
-        "rsync_exclude": [".venv", ".git", "results", "benchmarks/runs", "**/__pycache__"],
+        "file_mounts": {"~/cnn-tune": str(REPO), "~/.ray/auth_token": str(token)},
+        "rsync_exclude": [".venv", ".git", ".whl", "results", "benchmarks/runs", "**/__pycache__"],
         "setup_commands": ["python -c 'import experiments, ray' && test -f ~/cnn-tune/cluster.yaml"],
         "head_start_ray_commands": [
             "ray stop",

@@ -11,7 +11,8 @@ import pytest
 import experiments
 from experiments.report import FIGURES, Sweep, learning_curves_figure
 
-pytestmark = pytest.mark.slow
+# one xdist worker for the whole module: its module-scoped fixture is built once
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("report")]
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +83,12 @@ def test_report_loads_in_headless_chromium_with_every_image(faulty):
         driver.quit()
     assert len(images) == len(FIGURES)
     assert all(complete and width > 0 for _, complete, width in images), images
+
+
+def test_trials_write_tensorboard_event_files(faulty):
+    from tensorflow.compat.v1.train import summary_iterator
+
+    events = sorted(Path(faulty.run_dir).glob("*/events.out.tfevents.*"))
+    assert events, "no TensorBoard files in the trial folders"
+    tags = {value.tag for path in events for event in summary_iterator(str(path)) for value in event.summary.value}
+    assert {"ray/tune/val_accuracy", "ray/tune/val_loss"} <= tags
