@@ -12,10 +12,11 @@ import shlex
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from experiments.manifest import environment
 
@@ -25,15 +26,51 @@ BENCHMARKS_MD = ROOT / "BENCHMARKS.md"
 SHARED_MNIST = ROOT.parent / "shared" / "datasets" / "mnist"
 
 
-def timed_process(args: Sequence[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> tuple[float, str]:
-    """Wall seconds of a whole process (start-up, imports and data loading included) and its stdout."""
+def timed_process(
+    args: Sequence[str], env: dict[str, str] | None = None, cwd: Path | None = None, watch: Callable[[int], None] | None = None
+) -> tuple[float, str]:
+    """Wall seconds of a whole process (start-up, imports and data loading included) and its stdout.
+
+    ``watch(pid)``, if given, runs in a thread while the process runs (to sample its memory)."""
     started = time.perf_counter()
-    done = subprocess.run(list(args), capture_output=True, text=True, env={**os.environ, **(env or {})}, cwd=cwd)
+    process = subprocess.Popen(
+        list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})}, cwd=cwd
+    )
+    watcher = threading.Thread(target=watch, args=(process.pid,), daemon=True) if watch else None
+    if watcher:
+        watcher.start()
+    stdout, stderr = process.communicate()
     elapsed = time.perf_counter() - started
-    if done.returncode != 0:
-        sys.stderr.write(done.stdout[-3000:] + done.stderr[-3000:])
-        raise SystemExit(f"benchmark step failed ({done.returncode}): {shlex.join(args)}")
-    return elapsed, done.stdout
+    if watcher:
+        watcher.join()
+    if process.returncode != 0:
+        sys.stderr.write(stdout[-3000:] + stderr[-3000:])
+        raise SystemExit(f"benchmark step failed ({process.returncode}): {shlex.join(args)}")
+    return elapsed, stdout
+
+
+class PeakMemory:
+    """Peak resident memory of a process (the driver) and of its largest Ray worker, sampled."""
+
+    def __init__(self, every_s: float = 0.2) -> None:
+        self.every_s, self.driver, self.worker = every_s, 0, 0
+
+    def __call__(self, pid: int) -> None:
+        import psutil
+
+        try:
+            driver = psutil.Process(pid)
+            while driver.is_running() and driver.status() != psutil.STATUS_ZOMBIE:
+                self.driver = max(self.driver, driver.memory_info().rss)
+                for child in driver.children(recursive=True):
+                    try:
+                        if child.name().startswith("ray::") and "IDLE" not in child.name():
+                            self.worker = max(self.worker, child.memory_info().rss)
+                    except psutil.Error:
+                        pass
+                time.sleep(self.every_s)
+        except psutil.Error:
+            pass
 
 
 def spread(values: Sequence[float]) -> dict[str, float]:

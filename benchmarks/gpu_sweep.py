@@ -24,40 +24,48 @@ from benchmarks.common import ROOT, record  # noqa: E402
 SHARES = (1.0, 0.25, 0.125)
 
 
+def sweep(share: float, trials: int, epochs: int, images: int | None, stamp: str, storage: str, num_gpus: int | None) -> dict:
+    """One FIFO sweep at ``share`` of a GPU per trial: its wall time and aggregate images per second."""
+    import experiments
+    from experiments.runner import prepare_data
+
+    started = time.perf_counter()
+    result = experiments.run(
+        {"name": f"gpu-share-{share:g}-{stamp}", "space": "quickstart"},
+        storage=storage, num_gpus=num_gpus, verbose=0,
+        resources={"cpu": 1 if share == 1 else 0.5, "gpu": share},
+        search={"num_samples": trials, "seed": 0}, scheduler={"name": "fifo"},
+        train={"max_epochs": epochs}, dataset={"limit": images},
+    )
+    wall = time.perf_counter() - started
+    train_images = len(prepare_data(experiments.validate(result.summary["spec"])).folds[0][0])
+    trained = len(result.history) * train_images
+    return {
+        "gpu_per_trial": share, "trials": len(result.dataframe), "epochs": int(len(result.history)),
+        "wall_s": round(wall, 1), "images_per_s": round(trained / wall, 1),
+        "best_val_accuracy": result.best["metrics"]["val_accuracy"] if result.best else None,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--storage", default=str(ROOT / "benchmarks" / "runs"))
     parser.add_argument("--num-gpus", type=int, default=None, help="GPUs of the local Ray instance (default: detected)")
     parser.add_argument("--trials", type=int, default=8)
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--smoke", action="store_true", help="256 images, 1 epoch; records nothing")
+    parser.add_argument("--smoke", action="store_true", help="2 trials, 256 images, 1 epoch; records nothing")
     args = parser.parse_args()
 
-    import experiments
-    from experiments.runner import prepare_data
+    from experiments.runner import ray_session
 
     images, epochs = (256, 1) if args.smoke else (None, args.epochs)
+    trials = 2 if args.smoke else args.trials
     stamp = time.strftime("%Y%m%d-%H%M%S")
     sweeps = []
-    for share in SHARES:
-        started = time.perf_counter()
-        result = experiments.run(
-            {"name": f"gpu-share-{share:g}-{stamp}", "space": "quickstart"},
-            storage=args.storage, num_gpus=args.num_gpus, verbose=0,
-            resources={"cpu": 1 if share == 1 else 0.5, "gpu": share},
-            search={"num_samples": args.trials, "seed": 0}, scheduler={"name": "fifo"},
-            train={"max_epochs": epochs}, dataset={"limit": images},
-        )
-        wall = time.perf_counter() - started
-        history = result.history
-        train_images = len(prepare_data(experiments.validate(result.summary["spec"])).folds[0][0])
-        trained = len(history) * train_images
-        sweeps.append({
-            "gpu_per_trial": share, "trials": len(result.dataframe), "epochs": int(len(history)),
-            "wall_s": round(wall, 1), "images_per_s": round(trained / wall, 1),
-            "best_val_accuracy": result.best["metrics"]["val_accuracy"] if result.best else None,
-        })
-        print(json.dumps(sweeps[-1]), flush=True)
+    with ray_session(None, None, args.num_gpus):  # one Ray instance: the sweeps differ only in their shares
+        for share in SHARES:
+            sweeps.append(sweep(share, trials, epochs, images, stamp, args.storage, args.num_gpus))
+            print(json.dumps(sweeps[-1]), flush=True)
     base = sweeps[0]["wall_s"]
     summary = "; ".join(
         f"gpu {s['gpu_per_trial']:g}: {s['wall_s']:.0f} s, {s['images_per_s']:.0f} img/s ({base / s['wall_s']:.2f}x)" for s in sweeps
