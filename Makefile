@@ -31,7 +31,7 @@ smoke: install
 
 # The suite, then the cluster-launcher test on its own (its `ray down` stops every Ray process of its uid).
 test: install-test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 	$(BIN)/python -m pytest -m launcher
 
 constraints: install-test

@@ -24,7 +24,10 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def ray_local():
-    """A real local Ray instance, shared by the tests that run sweeps in-process."""
+    """A real local Ray instance, shared by the tests that run sweeps in-process.
+
+    One CPU: `make test` runs two pytest workers on two cores, and a sweep whose trials run one
+    at a time reuses one trial actor, so TensorFlow is imported once per sweep, not per trial."""
     import ray
 
     from experiments.runner import LOOPBACK, stay_on_loopback
@@ -32,7 +35,7 @@ def ray_local():
     stay_on_loopback()
     ray.init(
         address="local",
-        num_cpus=2,
+        num_cpus=1,
         _node_ip_address=LOOPBACK,
         include_dashboard=False,
         log_to_driver=False,
