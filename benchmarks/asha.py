@@ -72,10 +72,7 @@ def main() -> None:
         f"vs ASHA {statistics.median(f['asha']['best'] for f in runs):.4f} (gap {statistics.median(gap):+.2f} points; "
         f"goal: time <= 0.35, gap <= 0.5)"
     )
-    if args.smoke:
-        print(summary)
-        return
-    record("asha", "python benchmarks/asha.py", figures, summary)
+    record("asha", "python benchmarks/asha.py", figures, summary, smoke=args.smoke)
 
 
 if __name__ == "__main__":

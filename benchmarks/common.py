@@ -85,8 +85,13 @@ def cnn_tune(*args: str) -> list[str]:
     return [str(Path(sys.executable).with_name("cnn-tune")), *args]
 
 
-def record(name: str, command: str, figures: dict[str, Any], summary: str) -> Path:
-    """Write ``benchmarks/results/<name>-<time>.json`` and append a row to BENCHMARKS.md."""
+def record(name: str, command: str, figures: dict[str, Any], summary: str, smoke: bool = False) -> Path | None:
+    """Write ``benchmarks/results/<name>-<time>.json`` and append a row to BENCHMARKS.md.
+
+    A smoke run only prints its summary: its figures measure nothing worth keeping."""
+    if smoke:
+        print(summary)
+        return None
     RESULTS.mkdir(parents=True, exist_ok=True)
     now = datetime.now(timezone.utc)
     env = environment()

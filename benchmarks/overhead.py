@@ -101,10 +101,7 @@ def main() -> None:
         f"goal <= 1.2); driver peak {statistics.median(r['peak_driver_mb'] for r in runs):.0f} MB, "
         f"{per_epoch / 1024:.1f} KiB per trial-epoch: about {capacity:,.0f} trial-epochs fit in 2 GB"
     )
-    if args.smoke:
-        print(summary)
-        return
-    record("overhead", "python benchmarks/overhead.py", figures, summary)
+    record("overhead", "python benchmarks/overhead.py", figures, summary, smoke=args.smoke)
 
 
 if __name__ == "__main__":

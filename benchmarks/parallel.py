@@ -92,10 +92,7 @@ def main() -> None:
         f"peak RSS driver {statistics.median(m['driver_mb'] for m in memory):.0f} MB, "
         f"trial worker {statistics.median(m['worker_mb'] for m in memory):.0f} MB"
     )
-    if args.smoke:
-        print(summary)
-        return
-    record("parallel", "python benchmarks/parallel.py", figures, summary)
+    record("parallel", "python benchmarks/parallel.py", figures, summary, smoke=args.smoke)
 
 
 if __name__ == "__main__":

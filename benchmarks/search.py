@@ -55,10 +55,7 @@ def main() -> None:
         + ", ".join(f"{name} {rows.loc[name, 'best_median']:.4f}" for name in algorithms)
         + f"; {wall / 60:.0f} min in all"
     )
-    if args.smoke:
-        print(summary)
-        return
-    record("search", "python benchmarks/search.py", {"rows": rows.reset_index().to_dict("records"), "wall_s": wall}, summary)
+    record("search", "python benchmarks/search.py", {"rows": rows.reset_index().to_dict("records"), "wall_s": wall}, summary, smoke=args.smoke)
 
 
 if __name__ == "__main__":
