@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STORAGE ?= results
 
-.PHONY: install install-test run test smoke constraints clean
+.PHONY: install install-test system-deps run test check smoke constraints clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,10 +29,18 @@ run: install
 smoke: install
 	$(BIN)/cnn-tune run quickstart --smoke --storage $(STORAGE) --name quickstart-smoke-$$(date +%Y%m%d-%H%M%S)
 
-# The suite, then the cluster-launcher test on its own (its `ray down` stops every Ray process of its uid).
-test: install-test
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+# Chromium, chromedriver, sshd and rsync: installed here when root, else one line saying how.
+system-deps:
+	bash scripts/system-deps.sh
+
+# The whole suite, then the cluster-launcher test on its own (its `ray down` stops every Ray process of its uid).
+test: install-test system-deps
+	$(BIN)/python -m pytest -n 2
 	$(BIN)/python -m pytest -m launcher
+
+# The fast tier: unit and contract tests, no sweep through Ray, no Debian packages (under 2 minutes).
+check: install-test
+	$(BIN)/python -m pytest -m "not slow"
 
 constraints: install-test
 	{ sed -n '1,3p' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable | grep -v '^cnn-tune'; } > constraints.txt.new

@@ -77,6 +77,13 @@ def spread(values: Sequence[float]) -> dict[str, float]:
     return {"median": statistics.median(values), "min": min(values), "max": max(values), "runs": list(values)}
 
 
+def verdict(found: dict[str, Any], goal: float) -> str:
+    """"1.02 [0.98-1.04], goal <= 1.05: met": met only when the whole interval is at or below the goal,
+    missed when all of it is above, and open when the interval straddles it."""
+    outcome = "met" if found["max"] <= goal else "missed" if found["min"] > goal else "open (interval straddles the goal)"
+    return f"{found['median']:.2f} [{found['min']:.2f}-{found['max']:.2f}], goal <= {goal:g}: {outcome}"
+
+
 def python(*args: str) -> list[str]:
     return [sys.executable, *args]
 

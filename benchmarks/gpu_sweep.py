@@ -27,7 +27,7 @@ SHARES = (1.0, 0.25, 0.125)
 def sweep(share: float, trials: int, epochs: int, images: int | None, stamp: str, storage: str, num_gpus: int | None) -> dict:
     """One FIFO sweep at ``share`` of a GPU per trial: its wall time and aggregate images per second."""
     import experiments
-    from experiments.runner import prepare_data
+    from experiments.tuner import prepare_data
 
     started = time.perf_counter()
     result = experiments.run(
@@ -53,17 +53,17 @@ def main() -> None:
     parser.add_argument("--num-gpus", type=int, default=None, help="GPUs of the local Ray instance (default: detected)")
     parser.add_argument("--trials", type=int, default=8)
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--smoke", action="store_true", help="2 trials, 256 images, 1 epoch; records nothing")
+    parser.add_argument("--smoke", action="store_true", help="2 trials, 256 images, 1 epoch, 2 shares; records nothing")
     args = parser.parse_args()
 
-    from experiments.runner import ray_session
+    from experiments.ray_start import ray_session
 
     images, epochs = (256, 1) if args.smoke else (None, args.epochs)
     trials = 2 if args.smoke else args.trials
     stamp = time.strftime("%Y%m%d-%H%M%S")
     sweeps = []
     with ray_session(None, None, args.num_gpus):  # one Ray instance: the sweeps differ only in their shares
-        for share in SHARES:
+        for share in SHARES[:2] if args.smoke else SHARES:
             sweeps.append(sweep(share, trials, epochs, images, stamp, args.storage, args.num_gpus))
             print(json.dumps(sweeps[-1]), flush=True)
     base = sweeps[0]["wall_s"]

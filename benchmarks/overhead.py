@@ -32,8 +32,9 @@ def sleeper(config: dict) -> None:
 
     for epoch in range(1, REPORTS + 1):
         time.sleep(SLEEP_S)
-        tune.report({"epoch": epoch, "loss": 1.0 / epoch, "accuracy": 0.5, "val_loss": 1.0 / epoch,
-                     "val_accuracy": config["learning_rate"], "lr": config["learning_rate"],
+        metrics = {"loss": 1.0 / epoch, "accuracy": 0.5, "val_loss": 1.0 / epoch, "val_accuracy": config["learning_rate"]}
+        tune.report({"epoch": epoch, **metrics, **{f"best_{name}": value for name, value in metrics.items()},
+                     "lr": config["learning_rate"],
                      "diverged": False, "early_stopped": False, "node_id": "", "gpu_ids": ""})
 
 
@@ -42,7 +43,9 @@ def child(trials: int) -> None:
     import psutil
 
     import experiments
-    from experiments.runner import build_tuner, location_of, ray_session
+    from experiments.ray_start import ray_session
+    from experiments.runner import location_of
+    from experiments.tuner import build_tuner
 
     with tempfile.TemporaryDirectory() as storage:
         spec = experiments.validate(

@@ -33,7 +33,7 @@ def plain_loop(limit: int | None, epochs: int) -> None:
     import keras
 
     import experiments
-    from experiments.runner import prepare_data, train_settings
+    from experiments.tuner import prepare_data, train_settings
     from trainables.cnn import build_model
     from trainables.hyperparameters import Hyperparameters
 
@@ -41,14 +41,15 @@ def plain_loop(limit: int | None, epochs: int) -> None:
     spec = spec.smoke() if limit else spec
     data, settings = prepare_data(spec), train_settings(spec)
     (train, val), = data.folds
+    x_train, y_train, x_val, y_val = data.pool.take(train).x, data.pool.y[train], data.pool.take(val).x, data.pool.y[val]
     for width in spec.search_space.domains["hidden_units"].options:
         for rate in spec.search_space.domains["learning_rate"].options:
             keras.utils.set_random_seed(0)
             hp = Hyperparameters(hidden_units=width, learning_rate=rate, batch_size=32)
             model = build_model(hp, settings, data.input_shape, data.num_classes)
             for _ in range(epochs):
-                model.fit(data.pool.x[train], data.pool.y[train], batch_size=32, epochs=1, verbose=0)
-                model.evaluate(data.pool.x[val], data.pool.y[val], batch_size=1024, verbose=0)
+                model.fit(x_train, y_train, batch_size=32, epochs=1, verbose=0)
+                model.evaluate(x_val, y_val, batch_size=1024, verbose=0)
 
 
 def main() -> None:

@@ -13,7 +13,8 @@ import sys
 import traceback
 from typing import Sequence
 
-from trainables.registry import InputError
+from core import statuses
+from core.errors import InputError
 
 EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 1, 2, 130
 
@@ -70,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load(args: argparse.Namespace):
-    from experiments.spec import load_spec, parse_assignment
+    from experiments.overrides import parse_assignment
+    from experiments.spec import load_spec
 
     overrides = dict(parse_assignment(text) for text in args.overrides)
     if args.name:
@@ -118,7 +120,7 @@ def command_validate(args: argparse.Namespace) -> int:
 
 def command_compare(args: argparse.Namespace) -> int:
     from experiments.compare import Budget, compare
-    from experiments.spec import parse_assignment
+    from experiments.overrides import parse_assignment
 
     budget = Budget.parse(args.budget)
     overrides = dict(parse_assignment(text) for text in args.overrides)
@@ -177,8 +179,9 @@ def command_run(args: argparse.Namespace) -> int:
         print(f"cnn-tune: the sweep failed: {type(error).__name__}: {first_line}", file=sys.stderr)
         return EXIT_FAILED
     summary = result.summary
-    counts = ", ".join(f"{n} {status}" for status, n in summary["status_counts"].items() if n)
-    print(f"\n{summary['trials']} trials ({counts}) in {summary['wall_s']:.0f} s; results in {result.run_dir}")
+    counts = statuses.counted(summary["status_counts"])
+    print(f"\n{summary['trials']} trials ({counts}) in {summary['running_s']:.0f} s, ended: {summary['end_reason']}; "
+          f"results in {result.run_dir}")
     best = result.best
     if best is None:
         print("No trial produced a usable result.", file=sys.stderr)

@@ -2,8 +2,9 @@
 
 Every experiment runs K times (search seeds s, s+1, ...) on the same data, space,
 model, training and resources, each run cut at the same budget: a number of trials,
-of epochs (all trials together) or of minutes. Runs live in one folder; a compare
-that is interrupted and run again continues where it stopped.
+of epochs (all trials together) or of minutes. Runs and the comparison's files live in
+the comparison's own folder (uploaded, for a URI); a compare that is interrupted and run
+again continues where it stopped.
 """
 
 from __future__ import annotations
@@ -19,13 +20,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.report import Sweep, best_so_far, plt
+from core import statuses
+from core.errors import InputError
+from core.metrics import best_of, reached, sign
+from experiments.figures import plt
+from experiments.tables import Sweep, best_so_far
 from experiments.results import SweepResult
 from experiments.spec import Spec, load_spec
-from trainables.registry import InputError
+from experiments.storage import run_location
 
-SHARED = ("dataset", "model", "space", "train", "metric", "mode", "resources")
-BUDGET_KINDS = ("trials", "epochs", "minutes")
+SHARED = ("dataset", "model", "space", "train", "metric", "resources")
+FILES = ("compare.csv", "compare.json", "compare.png")
 UNBOUNDED_SAMPLES = 100_000  # a budget of epochs or minutes ends the sweep, not the sample count
 
 
@@ -92,7 +97,8 @@ def run_state(spec: Spec) -> str:
         return "new"
     location.fetch()
     summary = location.local / "summary.json"
-    return "finished" if summary.is_file() and json.loads(summary.read_text())["state"] == "finished" else "resume"
+    finished = summary.is_file() and json.loads(summary.read_text())["state"] == statuses.SWEEP_FINISHED
+    return "finished" if finished else "resume"
 
 
 def compare(
@@ -109,12 +115,13 @@ def compare(
     address: str | None = None,
     verbose: int = 1,
 ) -> pd.DataFrame:
-    from experiments.runner import location_of, ray_session, run_spec
+    from experiments.ray_start import ray_session
+    from experiments.runner import location_of, run_spec
 
     name = name or "compare-" + "-vs-".join(Path(e).stem for e in experiments) + f"-{budget.kind}{budget.amount:g}" + ("-smoke" if smoke else "")
-    base_storage = storage or load_spec(experiments[0], overrides).storage
-    folder_storage = f"{base_storage.rstrip('/')}/{name}"
-    runs = plan(experiments, budget, seeds, {**(overrides or {}), "storage": folder_storage}, smoke)
+    # the comparison's own folder (its runs are in it), under the storage; a local cache for a URI
+    location = run_location(storage or load_spec(experiments[0], overrides).storage, name)
+    runs = plan(experiments, budget, seeds, {**(overrides or {}), "storage": location.uri}, smoke)
     with ray_session(address, None, None):
         for experiment, seed, spec in runs:
             state = run_state(spec)
@@ -123,12 +130,14 @@ def compare(
                     print(f"== {experiment}, seed {seed} ({'resumed' if state == 'resume' else 'new'}), budget {budget}", flush=True)
                 run_spec(spec, address=address, resume=state == "resume", verbose=verbose)
     results = [(experiment, seed, SweepResult(location_of(spec).local)) for experiment, seed, spec in runs]
-    folder = Path(location_of(runs[0][2]).local).parent
     table, curves = summarise(results, target, tolerance)
+    folder = location.local
+    folder.mkdir(parents=True, exist_ok=True)
     table.to_csv(folder / "compare.csv", index=False)
-    (folder / "compare.json").write_text(json.dumps(
-        {"experiments": experiments, "budget": str(budget), "seeds": seeds, "rows": table.to_dict("records")}, indent=2, default=str))
+    (folder / "compare.json").write_text(json.dumps({"name": name, "experiments": experiments, "budget": str(budget),
+                                                     "seeds": seeds, "rows": table.to_dict("records")}, indent=2, default=str))
     draw(curves, results[0][2].summary["metric"], folder / "compare.png", budget)
+    location.publish(FILES)
     return table
 
 
@@ -137,21 +146,19 @@ def summarise(results: list[tuple[str, int, SweepResult]], target: float | None,
     curves = []
     for experiment, seed, result in results:
         sweep = Sweep(result)
-        curve = best_so_far(sweep.history, sweep.metric, sweep.maximise)
+        curve = best_so_far(sweep.history, sweep.metric, sweep.mode)
         table = result.dataframe
-        curves.append({"experiment": experiment, "seed": seed, "curve": curve, "maximise": sweep.maximise,
-                       "started": len(table), "finished": int((table.status != "running").sum())})
-    maximise = curves[0]["maximise"]
+        curves.append({"experiment": experiment, "seed": seed, "curve": curve, "mode": sweep.mode,
+                       "started": len(table), "finished": int(table.status.map(statuses.ended).sum())})
+    mode = curves[0]["mode"]
     finals = [c["curve"].best.iloc[-1] for c in curves if len(c["curve"])]
     if target is None:
-        overall = max(finals) if maximise else min(finals)
-        target = overall - tolerance if maximise else overall + tolerance
+        target = best_of(finals, float, mode) - sign(mode) * tolerance
     rows = []
     for experiment in dict.fromkeys(c["experiment"] for c in curves):
         mine = [c for c in curves if c["experiment"] == experiment]
         best = [c["curve"].best.iloc[-1] for c in mine]
-        reached = [_first_reaching(c["curve"], target, maximise) for c in mine]
-        hits = [r for r in reached if r is not None]
+        hits = [hit for c in mine if (hit := _first_reaching(c["curve"], target, mode)) is not None]
         rows.append({
             "experiment": experiment,
             "runs": len(mine),
@@ -169,9 +176,9 @@ def summarise(results: list[tuple[str, int, SweepResult]], target: float | None,
     return pd.DataFrame(rows), curves
 
 
-def _first_reaching(curve: pd.DataFrame, target: float, maximise: bool) -> tuple[float, int, int] | None:
+def _first_reaching(curve: pd.DataFrame, target: float, mode: str) -> tuple[float, int, int] | None:
     """(seconds, epochs, trials started) when the best so far first reached the target."""
-    hit = curve[curve.best >= target] if maximise else curve[curve.best <= target]
+    hit = curve[reached(curve.best, target, mode)]
     return (float(hit.seconds.iloc[0]), int(hit.epochs.iloc[0]), int(hit.trials.iloc[0])) if len(hit) else None
 
 

@@ -3,6 +3,7 @@
 Ray Tune writes its own state and the checkpoints there directly. The sweep's record
 (results.csv, history.csv, summary.json, ...) is written to a local folder first and,
 for a URI, uploaded after every flush, so a reader of the bucket sees it as it grows.
+A comparison's folder is a location too: its runs live in it, and its files are uploaded the same way.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 RECORD_FILES = (
     "results.csv",
@@ -53,15 +55,15 @@ class RunLocation:
 
         return tune.Tuner.can_restore(self.uri)
 
-    def publish(self) -> None:
-        """Upload the record's files (those that exist) next to Ray's state."""
+    def publish(self, names: Iterable[str] = RECORD_FILES) -> None:
+        """Upload the record's files (those of ``names`` that exist) next to Ray's state."""
         if not self.remote:
             return
         import pyarrow.fs as pafs
 
         filesystem, base = pafs.FileSystem.from_uri(self.uri)
         filesystem.create_dir(base, recursive=True)
-        for name in RECORD_FILES:
+        for name in names:
             if (self.local / name).is_file():
                 pafs.copy_files(str(self.local / name), f"{base}/{name}", destination_filesystem=filesystem)
 

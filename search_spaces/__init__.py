@@ -10,9 +10,8 @@ A space maps each hyperparameter to a constant or one domain, written as
     optimizer: adam
 
 The same space feeds every search algorithm: grid and random search take the Ray
-domains as they are; BayesOpt, which sees only continuous boxes, gets an encoding
-(log scale for log domains, a range for integers and choices) and every suggestion
-is decoded back before it reaches a trial.
+domains as they are; each other algorithm's module turns the domains into what its
+searcher understands (BayesOpt's continuous boxes live in its own module).
 """
 
 from __future__ import annotations
@@ -22,9 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Union
 
-import yaml
-
-from trainables.registry import InputError, UnknownName
+from core.errors import InputError, UnknownName
+from core.files import read_named_yaml, shipped_names
 
 SPACES_DIR = Path(__file__).parent
 
@@ -59,19 +57,14 @@ class Categorical:
     def values(self) -> list[Any]:
         return list(self.options)
 
-    def box(self) -> tuple[float, float]:
-        return 0.0, float(len(self.options))
-
-    def decode(self, u: float) -> Any:
-        return self.options[min(int(math.floor(u)), len(self.options) - 1)]
-
 
 @dataclass(frozen=True)
 class Numeric:
     """A number between ``low`` and ``high``, as Ray Tune defines its kinds.
 
     As in Ray, ``randint`` and ``lograndint`` exclude ``high``; the quantized
-    integer kinds (``qrandint``, ``qlograndint``) include it.
+    integer kinds (``qrandint``, ``qlograndint``) include it, except with ``q = 1``.
+    A quantized domain holds exactly the multiples ``k * q`` Ray 2.60 draws from it.
     """
 
     kind: str
@@ -93,23 +86,39 @@ class Numeric:
         arguments = (self.low, self.high) if self.q is None else (self.low, self.high, self.q)
         return getattr(tune, self.kind)(*arguments)
 
-    def values(self) -> list[Any]:
-        last = self.high if self.q is not None or not self.integer else self.high - 1
-        return [self.low, last]
+    def grid(self) -> tuple[int, int]:
+        """(first, last) ``k`` of the values ``k * q`` Ray draws from this quantized domain.
 
-    def box(self) -> tuple[float, float]:
-        high = self.high if self.q is not None or not self.integer else self.high - 1e-9
-        return (math.log(self.low), math.log(high)) if self.log else (float(self.low), float(high))
+        Ray rounds each bound inwards to the grid (a bound within float error of a multiple
+        counts as that multiple), and with ``q = 1`` an integer domain excludes ``high``.
+        """
+        assert self.q is not None, "only a quantized domain has a grid"
 
-    def decode(self, u: float) -> float | int:
-        value = math.exp(u) if self.log else u
+        def index(bound: float, inwards) -> int:
+            scaled = bound / self.q
+            return int(round(scaled)) if math.isclose(scaled, round(scaled)) else int(inwards(scaled))
+
+        last = index(self.high, math.floor)
+        return index(self.low, math.ceil), last - 1 if self.integer and self.q == 1 else last
+
+    def on_grid(self, k: int) -> float | int:
+        """The value Ray produces for grid index ``k`` (its own arithmetic: ``k * q``, cast)."""
+        value = k * self.q
+        return int(value) if self.integer else float(value)
+
+    def nearest(self, value: float) -> float | int:
+        """The value of this domain nearest to ``value``: within its bounds, on its grid, of its type."""
         if self.q is not None:
-            value = round(value / self.q) * self.q
-        value = min(max(value, self.low), self.high)
+            first, last = self.grid()
+            return self.on_grid(min(max(round(value / self.q), first), last))
         if self.integer:
-            value = int(round(value)) if self.q is not None else int(math.floor(value))
-            return min(value, int(self.high) if self.q is not None else int(self.high) - 1)
-        return float(value)
+            return min(max(int(round(value)), int(self.low)), int(self.high) - 1)
+        return float(min(max(value, self.low), self.high))
+
+    def values(self) -> list[Any]:
+        if self.q is not None:
+            return [self.on_grid(k) for k in self.grid()]
+        return [self.low, self.high - 1 if self.integer else self.high]
 
 
 Domain = Union[Constant, Categorical, Numeric]
@@ -149,7 +158,15 @@ def parse_domain(name: str, raw: Any) -> Domain:
         raise SpaceError(f"space.{name}: {kind} needs q > 0, got {domain.q}")
     if domain.integer and not all(float(a).is_integer() for a in arguments):
         raise SpaceError(f"space.{name}: {kind} takes whole numbers, got {list(arguments)}")
+    if domain.q is not None and not domain.integer and not all(_multiple(bound, domain.q) for bound in (domain.low, domain.high)):
+        raise SpaceError(f"space.{name}: {kind} needs low and high that are multiples of q (Ray refuses others), got {list(arguments)}")
+    if domain.q is not None and domain.grid()[0] > domain.grid()[1]:
+        raise SpaceError(f"space.{name}: {kind} has no multiple of q={domain.q} between {domain.low} and {domain.high}")
     return domain
+
+
+def _multiple(value: float, q: float) -> bool:
+    return math.isclose(value / q, round(value / q))
 
 
 def _is_number(value: Any) -> bool:
@@ -177,15 +194,6 @@ class Space:
         """The param_space for grid and random search (Ray's BasicVariantGenerator)."""
         return {k: d.to_tune() for k, d in self.domains.items()}
 
-    def boxes(self) -> dict[str, tuple[float, float]]:
-        """Continuous bounds of every searched hyperparameter, for BayesOpt."""
-        return {k: d.box() for k, d in self.searched().items()}
-
-    def decode(self, encoded: Mapping[str, float]) -> dict[str, Any]:
-        """A point of ``boxes()`` as the hyperparameter values it stands for."""
-        searched = self.searched()
-        return {k: searched[k].decode(v) if k in searched else v for k, v in encoded.items()}
-
     def typed(self, config: Mapping[str, Any]) -> dict[str, Any]:
         """Values as plain Python of the domain's type: a searcher's 64.0 becomes 64."""
         out = {}
@@ -212,18 +220,7 @@ class Space:
 
 
 def space_names() -> list[str]:
-    return sorted(p.stem for p in SPACES_DIR.glob("*.yaml"))
-
-
-def read_yaml(path: Path, what: str) -> Any:
-    """YAML read with the safe loader; a syntax error becomes one line naming the file."""
-    try:
-        return yaml.safe_load(path.read_text())
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise InputError(f"{what}: malformed YAML in {path}{where}: {problem}") from None
+    return shipped_names(SPACES_DIR)
 
 
 def raw_space(reference: str | Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -232,14 +229,7 @@ def raw_space(reference: str | Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         return "inline", dict(reference)
     if not isinstance(reference, str):
         raise SpaceError(f"space: give a space name, a YAML path or a mapping, got {reference!r}")
-    path = Path(reference).expanduser()
-    if not (reference.endswith((".yaml", ".yml")) or path.is_file()):
-        if reference not in space_names():
-            raise UnknownName("space", reference, space_names(), field="space")
-        path = SPACES_DIR / f"{reference}.yaml"
-    if not path.is_file():
-        raise SpaceError(f"space: no such file '{path}'")
-    data = read_yaml(path, "space")
+    path, data = read_named_yaml(reference, SPACES_DIR, "space", SpaceError, field="space")
     if not isinstance(data, Mapping) or not data:
         raise SpaceError(f"space: {path} must map hyperparameter names to domains")
     return path.stem, dict(data)

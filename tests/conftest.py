@@ -11,6 +11,23 @@ os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+# Modules whose tests share a module-scoped sweep or cluster: each runs whole on one xdist worker,
+# or every worker that gets one of its tests builds the fixture again (a minute or more each).
+# (pytest 9 ignores xdist_group marks: xdist marks the group in a node id pytest no longer reads.)
+WHOLE_MODULES = ("tests/test_report.py", "tests/test_resume.py", "tests/test_two_nodes.py")
+
+
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleOrTest(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::")[0]
+            return module if module in WHOLE_MODULES else nodeid
+
+    return ModuleOrTest(config, log)
+
+
 def pytest_collection_modifyitems(config, items):
     """The launcher test runs only when asked for by name (-m launcher): its `ray down`
     stops every Ray process of its uid, the other tests' included."""
@@ -22,6 +39,13 @@ def pytest_collection_modifyitems(config, items):
         items[:] = kept
 
 
+@pytest.fixture(autouse=True)
+def _fast_tier_starts_no_ray(request):
+    """The fast tier (`make check`) must stay fast: a test that starts Ray is marked slow."""
+    if "ray_local" in request.fixturenames and request.node.get_closest_marker("slow") is None:
+        pytest.fail("this test starts Ray: mark it @pytest.mark.slow (the fast tier runs no sweep)")
+
+
 @pytest.fixture(scope="session")
 def ray_local():
     """A real local Ray instance, shared by the tests that run sweeps in-process.
@@ -30,7 +54,7 @@ def ray_local():
     at a time reuses one trial actor, so TensorFlow is imported once per sweep, not per trial."""
     import ray
 
-    from experiments.runner import LOOPBACK, stay_on_loopback
+    from experiments.ray_start import LOOPBACK, stay_on_loopback
 
     stay_on_loopback()
     ray.init(

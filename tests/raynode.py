@@ -2,7 +2,9 @@
 
 Ray's CLI refuses a worker node when multi-node support is off, and with it on it
 replaces 127.0.0.1 with the machine's outward address. A test cluster must stay on
-loopback, so this runs Ray's own ``ray start`` with the local address pinned.
+loopback, so this runs Ray's own ``ray start`` with the local address pinned, through
+two private names of Ray 2.60 (``ray_constants.ENABLE_RAY_CLUSTER`` and
+``services.get_node_ip_address``) that no public option reaches.
 
     python tests/raynode.py start --address=127.0.0.1:PORT --node-ip-address=127.0.0.1 ...
 """

@@ -1,49 +1,184 @@
-"""Every benchmark script's smoke mode, so the scripts keep working (the figures come from full runs)."""
+"""Every benchmark script's smoke mode: it runs, and the figures it prints are the ones it promises.
+
+The values come from seconds-long runs on tiny data, so each check asks for what any run must
+show (counts fixed by the smoke flags, ratios that agree with the times they divide, values in
+their possible range), never for a full run's goals. A smoke run records nothing.
+"""
 
 from __future__ import annotations
 
 import gzip
+import json
+import math
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
+BENCHMARKS_MD, RESULTS = ROOT / "BENCHMARKS.md", ROOT / "benchmarks" / "results"
 
 
-def run(script: str, *args: str, env: dict | None = None, timeout: int = 600) -> str:
-    import os
+def recorded() -> list[tuple[str, float]]:
+    """What the benchmarks have recorded: BENCHMARKS.md and every results file, with their modification times."""
+    return [(path.name, path.stat().st_mtime) for path in (BENCHMARKS_MD, *sorted(RESULTS.glob("*"))) if path.exists()]
 
+
+def run(script: str, *args: str) -> str:
+    """The stdout of ``script --smoke``, which must succeed and record nothing."""
+    before = recorded()
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), "--smoke", *args], capture_output=True,
-                          text=True, timeout=timeout, env={**os.environ, **(env or {})})
+                          text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    assert recorded() == before, "a smoke run records nothing"
     return done.stdout
 
 
+def printed(out: str) -> tuple[list[dict], str]:
+    """A script's JSON lines (one per repeat or sweep) and its last line: the summary a full run records."""
+    lines = out.strip().splitlines()
+    return [json.loads(line) for line in lines if line.startswith("{")], lines[-1]
+
+
+def figure(summary: str, label: str) -> float:
+    """The number printed right after ``label`` in a summary line (``inf`` and thousands separators allowed)."""
+    match = re.search(re.escape(label) + r"\s*([-+]?(?:inf|[\d,]*\.?\d+))", summary)
+    assert match, f"no figure after {label!r} in: {summary}"
+    return float(match[1].replace(",", ""))
+
+
+def seconds(value: float) -> bool:
+    """A measured step's wall time: something was timed, and it ended within the smoke run's timeout."""
+    return 0 < value < 600
+
+
+def megabytes(value: float) -> bool:
+    """A Python process with TensorFlow or Ray loaded, as resident memory."""
+    return 50 < value < 16384
+
+
+def check_parallel(out: str) -> None:
+    """Both ways timed on the same work, their ratio, and the peak memory of the driver and of a trial worker."""
+    (row,), summary = printed(out)  # smoke: one repeat
+    assert row["repeat"] == 0
+    assert row["trial_epochs"] == 4, "smoke: 2 grid points x 2 epochs"
+    assert seconds(row["plain_s"]) and seconds(row["cnn_tune_s"])
+    assert megabytes(row["driver_mb"]) and megabytes(row["worker_mb"])
+    assert figure(summary, "cnn-tune / plain loop =") == pytest.approx(row["cnn_tune_s"] / row["plain_s"], abs=0.006)
+    assert figure(summary, "peak RSS driver") == pytest.approx(row["driver_mb"], abs=0.6)
+    assert figure(summary, "trial worker") == pytest.approx(row["worker_mb"], abs=0.6)
+
+
 def test_parallel():
-    assert "cnn-tune / plain loop =" in run("parallel.py")
+    check_parallel(run("parallel.py"))
 
 
-def test_asha():
-    assert "ASHA/FIFO time" in run("asha.py")
+def check_speed(out: str) -> None:
+    """A trial against the bare loop on the same images: the ratio of their steady epochs and both start-ups."""
+    (row,), summary = printed(out)  # smoke: one repeat of the loop part
+    assert row["part"] == "loop" and row["repeat"] == 0
+    for name in ("bare_epoch_s", "trial_epoch_s"):
+        assert 0 < row[name] < 60
+    assert -5 < row["bare_startup_s"] < 600 and -5 < row["cnn_tune_startup_s"] < 600
+    assert figure(summary, "trial/bare epoch") == pytest.approx(row["trial_epoch_s"] / row["bare_epoch_s"], abs=0.006)
+    assert figure(summary, "start-up bare") == pytest.approx(row["bare_startup_s"], abs=0.06)
+    assert figure(summary, "cnn-tune") == pytest.approx(row["cnn_tune_startup_s"], abs=0.06)
+    assert "goal <= 1.05" in summary
 
 
-def test_search(tmp_path):
-    assert "trials to reach it" in run("search.py", "--storage", str(tmp_path))
+def test_speed():
+    check_speed(run("speed.py"))
+
+
+def check_overhead(out: str) -> None:
+    """Wall time over the sleeps' theoretical minimum, the driver's memory and what fits in 2 GB."""
+    (row,), summary = printed(out)  # smoke: one repeat
+    minimum = 20 * 3 * 0.2 / 2  # smoke: 20 trials of 3 reports, 0.2 s before each, 2 at once
+    assert row["trial_epochs"] == 20 * 3
+    assert minimum <= row["loop_s"] <= row["process_s"] < 600, "no sweep beats the sleeps it waits for"
+    assert megabytes(row["rss_before"] / 2**20) and megabytes(row["rss_after"] / 2**20) and megabytes(row["peak_driver_mb"])
+    assert figure(summary, "tuning loop") == pytest.approx(row["loop_s"] / minimum, abs=0.006)
+    assert figure(summary, "whole process") == pytest.approx(row["process_s"] / minimum, abs=0.006)
+    assert figure(summary, "driver peak") == pytest.approx(row["peak_driver_mb"], abs=0.6)
+    assert figure(summary, "MB,") == pytest.approx(row["bytes_per_trial_epoch"] / 1024, abs=0.06)
+    growth, capacity = row["bytes_per_trial_epoch"], figure(summary, "about")  # trial-epochs that fit in 2 GB
+    assert capacity == (pytest.approx((2 * 2**30 - row["rss_before"]) / growth, abs=0.6) if growth > 0 else math.inf)
 
 
 def test_overhead():
-    assert "theoretical minimum" in run("overhead.py")
+    check_overhead(run("overhead.py"))
+
+
+def check_search(out: str, storage: Path) -> None:
+    """compare.csv's trials to the target and best reached per algorithm, and the model-based/random ratio."""
+    summary = out.strip().splitlines()[-1]
+    (folder,) = storage.glob("search-*")
+    table = pd.read_csv(folder / "compare.csv")
+    assert [Path(name).stem for name in table.experiment] == ["search-random", "search-hyperopt"], "smoke: random and one model-based searcher"
+    assert (table.runs == 1).all(), "smoke: one seed"
+    assert (table.trials_started_median == 2).all() and (table.trials_finished_median == 2).all(), "smoke: a budget of 2 trials"
+    assert ((0 <= table.best_min) & (table.best_min <= table.best_median) & (table.best_median <= table.best_max) & (table.best_max <= 1)).all()
+    target = table.best_max.max() - 0.01  # the best any run reached, less the tolerance
+    assert table.target.to_numpy() == pytest.approx([target] * 2) and figure(summary, "target val_accuracy") == pytest.approx(target, abs=6e-5)
+    reached = table.reached_target == "1/1"
+    assert reached.any(), "the run that set the target reached it"
+    assert table[reached].trials_to_target_median.between(1, 2).all()
+    assert np.isinf(table[~reached].trials_to_target_median).all() and (table[~reached].reached_target == "0/1").all()
+    random, hyperopt = table.trials_to_target_median
+    assert figure(summary, "(hyperopt) / random =") == pytest.approx(hyperopt / random, abs=0.006)
+    assert figure(summary, "best reached random") == pytest.approx(table.best_median[0], abs=6e-5)
+
+
+def test_search(tmp_path):
+    check_search(run("search.py", "--storage", str(tmp_path)), tmp_path)
+
+
+def check_gpu_sweep(out: str, storage: Path) -> None:
+    """One sweep per GPU share, on logical GPUs: its wall time, its throughput and the speed-up over a whole GPU."""
+    sweeps, summary = printed(out)
+    assert [sweep["gpu_per_trial"] for sweep in sweeps] == [1, 0.25], "smoke: a whole GPU and a quarter"
+    for sweep in sweeps:
+        assert sweep["trials"] == 2 and sweep["epochs"] == 2, "smoke: 2 trials of 1 epoch"
+        assert seconds(sweep["wall_s"]) and 0 <= sweep["best_val_accuracy"] <= 1
+        train_images = sweep["images_per_s"] * sweep["wall_s"] / sweep["epochs"]
+        assert 150 < train_images < 256, "throughput counts each epoch's training split of the 256 images"
+        assert f"gpu {sweep['gpu_per_trial']:g}: {sweep['wall_s']:.0f} s, {sweep['images_per_s']:.0f} img/s" in summary
+        (run_dir,) = storage.glob(f"gpu-share-{sweep['gpu_per_trial']:g}-*")
+        history = pd.read_csv(run_dir / "history.csv", dtype={"gpu_ids": str})
+        assert history.gpu_ids.isin(["0", "1"]).all(), "every trial ran on one of the 2 logical GPUs"
+    speedups = [figure(part, "(") for part in summary.split("; ")]
+    assert speedups == pytest.approx([sweeps[0]["wall_s"] / sweep["wall_s"] for sweep in sweeps], abs=0.006)
 
 
 def test_gpu_sweep_on_logical_gpus(tmp_path, monkeypatch):
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)  # set (even empty), it hides logical GPUs from Ray
-    out = run("gpu_sweep.py", "--num-gpus", "2", "--storage", str(tmp_path))
-    assert "gpu 0.125:" in out
+    check_gpu_sweep(run("gpu_sweep.py", "--num-gpus", "2", "--storage", str(tmp_path)), tmp_path)
+
+
+def scored_on(accuracy: float, images: int) -> bool:
+    """An accuracy some number of ``images`` right out of ``images``."""
+    return 0 <= accuracy <= 1 and abs(accuracy * images - round(accuracy * images)) < 1e-3
+
+
+def check_accuracy(out: str, test_images: int) -> None:
+    """The seed baselines and the tuned configuration, each scored on the test images, and the final.json behind it."""
+    figures = json.loads(out[out.index("{\n"):])  # smoke: the figures, as JSON
+    baselines, tuned = figures["baselines"], figures["tuned"]
+    assert [baseline["hidden_units"] for baseline in baselines] == [128, 512]
+    for baseline in baselines:
+        assert baseline["train_images"] == 200 and baseline["epochs"] == 1, "smoke: 200 images, 1 epoch"
+        assert scored_on(baseline["test_accuracy"], test_images) and seconds(baseline["wall_s"])
+    assert tuned["experiment"] == "quickstart" and tuned["test_images"] == test_images and seconds(tuned["sweep_wall_s"])
+    assert tuned["trials"] == 2 == sum(tuned["status_counts"].values()), "smoke: 2 trials"
+    assert {"hidden_units", "learning_rate", "dropout"} <= set(tuned["config"]) and 1 <= tuned["epochs"] <= 2
+    assert 0 < tuned["train_images"] <= 256 and scored_on(tuned["test_accuracy"], test_images)
+    assert json.loads((Path(tuned["run_dir"]) / "final.json").read_text())["test_accuracy"] == tuned["test_accuracy"]
 
 
 def test_accuracy(tmp_path):
@@ -54,4 +189,4 @@ def test_accuracy(tmp_path):
         with gzip.open(tmp_path / f"{stem}.gz", "wb") as stream:
             stream.write(header + array.astype(np.uint8).tobytes())
     out = run("accuracy.py", "--experiment", "quickstart", "--mnist-dir", str(tmp_path), "--storage", str(tmp_path / "runs"))
-    assert '"test_images": 50' in out
+    check_accuracy(out, test_images=50)

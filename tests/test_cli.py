@@ -30,6 +30,13 @@ def test_validate_prints_a_summary(capsys):
     assert "quickstart: ok - random search x asha" in capsys.readouterr().out
 
 
+def test_validate_accepts_cpu_auto_without_starting_ray(tmp_path):
+    done = cnn_tune("validate", "quickstart", "--set", "resources.cpu=auto", tmp_path=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "quickstart: ok" in done.stdout
+    assert not (tmp_path / "raytmp").exists(), "Ray was started"
+
+
 @pytest.mark.parametrize(
     "args, expected",
     [
@@ -41,7 +48,9 @@ def test_validate_prints_a_summary(capsys):
         (["run", "quickstart", "--set", "dataset.name=mnist", "--set", "dataset.path=/nowhere"], "dataset.path: '/nowhere' does not exist"),
         (["run", "quickstart", "--resume"], "--resume: there is no sweep to resume"),
         (["run", "quickstart", "--set", "search.num_samples=0"], "search.num_samples: Input should be greater than 0"),
-        (["validate", "quickstart", "--set", "mode=up"], "mode: Input should be 'min' or 'max'"),
+        (["validate", "quickstart", "--set", "mode=max"], "mode: unknown key"),
+        (["validate", "quickstart", "--set", "resources.cpu=fast"], "resources.cpu: write auto or a number of CPUs per trial above 0"),
+        (["run", "quickstart", "--set", "resources.cpu=0"], "resources.cpu: write auto or a number of CPUs per trial above 0"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_starts_nothing(args, expected, tmp_path):

@@ -1,7 +1,7 @@
 """Real Ray clusters on this machine, on loopback, with token authentication on.
 
-Two raylets started by `ray start` and a sweep submitted with `ray job submit`; Ray's
-logical GPUs for placement; a node removed mid-sweep; a driver killed and resumed.
+Ray's logical GPUs for placement; a node removed mid-sweep; a driver killed and resumed.
+(Two raylets started by `ray start` and `ray job submit`: test_two_nodes.py.)
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import sys
 import textwrap
 import time
 import uuid
-from dataclasses import dataclass
+from collections import Counter
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -25,8 +26,7 @@ import psutil
 import pytest
 import yaml
 
-# one xdist worker for the whole module: its module-scoped fixture is built once
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("two-nodes")]
+pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -78,6 +78,48 @@ def snapshot_is_current(run_dir: Path) -> bool:
     return bool(snapshots) and max(snapshots) >= (run_dir / "history.csv").stat().st_mtime
 
 
+def ended_rows(run_dir: Path) -> pd.DataFrame:
+    """The rows of results.csv whose trial has ended (none before the first trial ends)."""
+    path = run_dir / "results.csv"
+    return pd.read_csv(path, dtype=str, keep_default_na=False).query("status != 'running'") if path.is_file() else pd.DataFrame()
+
+
+def kill_driver_when(command: list[str], env: dict[str, str], run_dir: Path, ready: Callable[[], bool], what: str) -> None:
+    """Start the sweep ``command``; once ``ready()``, SIGKILL its driver and the local Ray it started, as in a crash.
+
+    The kill waits until Tune's experiment snapshot has caught up with the record's last epoch: a trial
+    that reported its first epoch after Tune's last snapshot is unknown to Tune on resume (README, Failures)."""
+    log = run_dir.parent / f"{run_dir.name}-killed-driver.log"
+    with log.open("w") as stream:
+        driver = subprocess.Popen(command, env=env, start_new_session=True, stdout=stream, stderr=stream)
+
+    def ready_to_kill() -> bool:
+        assert driver.poll() is None, f"the driver ended before the kill: {log.read_text()[-3000:]}"
+        return ready() and snapshot_is_current(run_dir)
+
+    wait_until(ready_to_kill, 240, f"{what} before the kill")
+    os.kill(driver.pid, signal.SIGKILL)
+    driver.wait()
+    kill_processes_mentioning(env["RAY_TMPDIR"])
+
+
+def searcher_observations(run_dir: Path) -> tuple[str, list[float]]:
+    """The metric a sweep's model-based searcher learns from, and every value of it the searcher was told,
+    as Tune last saved the searcher (HyperOpt's trials, or the points BayesOpt's Gaussian process was fitted to).
+
+    Each driver session saves its own file; like Tune, take the newest session's by name (a resume
+    copies the older sessions' files again, so their times say nothing)."""
+    import cloudpickle
+
+    state = cloudpickle.loads(max(run_dir.glob("searcher-state-*.pkl")).read_bytes())
+    if "_hpopt_trials" in state:  # HyperOpt minimises metric_op x value
+        told = [trial["result"]["loss"] for trial in state["_hpopt_trials"].trials if trial["result"].get("status") == "ok"]
+        sign = state["metric_op"]
+    else:  # BayesOpt maximises _metric_op x value
+        told, sign = [point["target"] for point in state["optimizer"].res], state["_metric_op"]
+    return state["_metric"], [sign * value for value in told]
+
+
 def test_cluster_yaml_passes_rays_own_validation():
     from ray.autoscaler._private.util import prepare_config, validate_config
 
@@ -88,78 +130,6 @@ def test_cluster_yaml_passes_rays_own_validation():
     assert "--dashboard-host=127.0.0.1" in " ".join(config["head_start_ray_commands"])
     text = (REPO / "cluster.yaml").read_text()
     assert "aws_secret_access_key" not in text.lower() and "AKIA" not in text
-
-
-@dataclass
-class TwoNodes:
-    address: str
-    dashboard: str
-    env: dict[str, str]
-    temp: str
-
-
-@pytest.fixture(scope="module")
-def two_nodes():
-    """A head and a worker raylet, started by `ray start` as separate real processes."""
-    import tempfile
-
-    temp = tempfile.mkdtemp(prefix="ct2n", dir="/tmp")
-    env = {
-        **os.environ,
-        **token_env(temp),
-        "PATH": f"{BIN}:{os.environ['PATH']}",
-        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
-        "RAY_TMPDIR": temp,
-    }
-    port, dashboard = free_port(), free_port()
-    head = run(
-        [BIN / "ray", "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}", "--num-cpus=1",
-         "--num-gpus=0", "--dashboard-host=127.0.0.1", f"--dashboard-port={dashboard}", f"--temp-dir={temp}/ray",
-         f"--ray-client-server-port={free_port()}", f"--dashboard-agent-listen-port={free_port()}", "--disable-usage-stats"],
-        env, timeout=120,
-    )
-    assert head.returncode == 0, head.stderr
-    # Its own temp folder: nodes sharing one would garbage-collect each other's job files.
-    worker = run(
-        [sys.executable, REPO / "tests" / "raynode.py", "start", f"--address=127.0.0.1:{port}",
-         "--node-ip-address=127.0.0.1", "--num-cpus=1", "--num-gpus=0", f"--dashboard-agent-listen-port={free_port()}",
-         f"--temp-dir={temp}/worker", "--disable-usage-stats"],
-        env, timeout=120,
-    )
-    assert worker.returncode == 0, worker.stderr
-
-    def two_alive() -> bool:
-        status = run([BIN / "ray", "status", f"--address=127.0.0.1:{port}"], env, timeout=30).stdout
-        return status.split("Pending:")[0].count(" node_") == 2
-
-    wait_until(two_alive, 60, "both nodes to join")
-    yield TwoNodes(f"127.0.0.1:{port}", f"http://127.0.0.1:{dashboard}", env, temp)
-    kill_processes_mentioning(temp)
-
-
-def test_job_submit_runs_a_sweep_across_both_nodes(two_nodes, tmp_path):
-    storage = tmp_path / "runs"
-    done = run(
-        [BIN / "ray", "job", "submit", "--address", two_nodes.dashboard, "--working-dir", REPO, "--",
-         "cnn-tune", "run", "quickstart", "--smoke", "--address", "auto", "--storage", storage,
-         "--set", "storage_shared=true", "--set", "scheduler.name=fifo", "--verbose", "0"],
-        two_nodes.env,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "succeeded" in done.stdout.lower()
-    table = pd.read_csv(storage / "quickstart-smoke" / "results.csv")
-    assert (table.status == "completed").all()
-    assert table.node_id.nunique() == 2, "each node ran a trial"
-
-
-def test_node_local_storage_is_refused_on_a_multi_node_cluster(two_nodes, tmp_path):
-    done = run(
-        [BIN / "cnn-tune", "run", "quickstart", "--smoke", "--address", two_nodes.address, "--storage", tmp_path],
-        two_nodes.env, timeout=120,
-    )
-    assert done.returncode == 2, done.stderr
-    assert "cnn-tune: error: storage: this cluster has 2 nodes" in done.stderr
-    assert "s3://" in done.stderr and "storage_shared" in done.stderr
 
 
 def test_fractional_logical_gpus_run_four_trials_at_once(tmp_path, short_tmp):
@@ -215,6 +185,7 @@ NODE_FAILURE = textwrap.dedent(
         storage=str(storage), storage_shared=True, verbose=0,
         search={"num_samples": 2}, scheduler={"name": "fifo"}, train={"max_epochs": 4},
         dataset={"limit": 400}, failure={"max_failures": 3},
+        checkpoint={"interval_s": 0},  # a checkpoint every epoch, as a long trial's 60 s interval gives
     )
     print("WORKER", worker.node_id, "HEAD", cluster.head_node.node_id)
     ray.shutdown()
@@ -264,19 +235,14 @@ def test_a_killed_driver_resumes_and_ctrl_c_stops_cleanly(tmp_path, short_tmp):
     env = {**os.environ, **token_env(short_tmp), "RAY_TMPDIR": short_tmp}
     run_dir = tmp_path / "resumable"
     command = [str(BIN / "cnn-tune"), "run", "quickstart", "--name", "resumable", "--storage", str(tmp_path),
-               "--set", "search.num_samples=6", "--set", "train.max_epochs=4", "--set", "dataset.limit=300",
-               "--set", "scheduler.reduction_factor=2", "--verbose", "0"]
+               "--set", "search.num_samples=6", "--set", "train.max_epochs=4", "--set", "dataset.name=digits", "--set", "dataset.limit=300",
+               "--set", "scheduler.reduction_factor=2", "--set", "checkpoint.interval_s=0", "--verbose", "0"]
 
-    # 1. SIGKILL the driver once some trials finished and others are mid-way, at a moment when
-    # Tune's experiment snapshot has caught up with the record's last epoch (a trial that reported
-    # its first epoch after Tune's last snapshot is unknown to Tune on resume: see README, Failures)
-    driver = subprocess.Popen(command, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_until(lambda: history_rows(run_dir) >= 5 and snapshot_is_current(run_dir), 240, "five epochs before the kill")
-    os.kill(driver.pid, signal.SIGKILL)
-    driver.wait()
-    kill_processes_mentioning(short_tmp)  # the local Ray it had started dies with it, as in a crash
+    # 1. SIGKILL the driver once some trials finished and others are mid-way (each epoch checkpointed, as
+    #    long trials are by the 60 s interval: the kill waits for a snapshot that knows every trial)
+    kill_driver_when(command, env, run_dir, lambda: history_rows(run_dir) >= 5, "five epochs")
     before = pd.read_csv(run_dir / "history.csv")
-    finished_before = set(pd.read_csv(run_dir / "results.csv").query("status != 'running'").trial_id)
+    finished_before = set(ended_rows(run_dir).trial_id)
 
     # 2. resume, and interrupt that with Ctrl-C: it stops cleanly and says how to go on
     resumed = subprocess.Popen(command + ["--resume"], env=env, start_new_session=True, stdout=subprocess.PIPE,
@@ -302,4 +268,42 @@ def test_a_killed_driver_resumes_and_ctrl_c_stops_cleanly(tmp_path, short_tmp):
         assert history[history.trial_id == trial_id].timestamp.tolist() == before[before.trial_id == trial_id].timestamp.tolist()
     # ASHA judged every trial against the same rungs across both restarts
     scheduler_stops = set(table[table.stopped_by == "scheduler"].trial_id)
-    assert scheduler_stops == asha_stops(history, "val_accuracy", grace=1, factor=2, max_t=4)
+    assert scheduler_stops == asha_stops(history, "best_val_accuracy", grace=1, factor=2, max_t=4)
+
+
+@pytest.mark.parametrize("algorithm, random_starts", [("hyperopt", "initial_points"), ("bayesopt", "random_starts")])
+def test_a_killed_driver_resumes_a_model_based_searcher_where_it_stopped(algorithm, random_starts, tmp_path, short_tmp):
+    """Killed once two trials ended, the sweep resumes on the searcher's saved state: the configurations
+    it suggests after the resume are new ones, what it learned before the kill stays learned, and it
+    draws the rest of num_samples. (A searcher started afresh with the same seed repeats its first suggestions.)"""
+    from core.schema import hyperparameter_columns
+
+    samples = 10  # leaves trials unstarted at the kill, which waits for Tune's snapshot while trials go on
+    env = {**os.environ, **token_env(short_tmp), "RAY_TMPDIR": short_tmp}
+    run_dir = tmp_path / algorithm
+    command = [str(BIN / "cnn-tune"), "run", "quickstart", "--name", algorithm, "--storage", str(tmp_path),
+               "--set", f"search.algorithm={algorithm}", "--set", f"search.{random_starts}=2", "--set", f"search.num_samples={samples}",
+               "--set", "search.max_concurrent=2", "--set", "scheduler.name=fifo", "--set", "dataset.name=digits",
+               "--set", "dataset.limit=300", "--set", "train.max_epochs=2", "--verbose", "0"]
+
+    kill_driver_when(command, env, run_dir, lambda: len(ended_rows(run_dir)) >= 2, "two trials to end")
+    ended_before, history_before = ended_rows(run_dir), pd.read_csv(run_dir / "history.csv")
+    assert history_before.trial_id.nunique() < samples, "the kill left configurations for the restored searcher to suggest"
+
+    final = run(command + ["--resume"], env)
+    assert final.returncode == 0, final.stderr[-3000:]
+    assert json.loads((run_dir / "summary.json").read_text())["state"] == "finished"
+    table = pd.read_csv(run_dir / "results.csv", dtype=str, keep_default_na=False)
+    history = pd.read_csv(run_dir / "history.csv")
+    assert len(table) == samples and table.trial_id.is_unique and set(table.status) <= {"completed", "stopped_early"}
+    configs = table[hyperparameter_columns(table.columns)]
+    assert not configs.duplicated().any(), f"a configuration was suggested twice:\n{configs}"
+    # every trial that ended before the kill kept its row (status, metrics) and was not trained again
+    pd.testing.assert_frame_equal(table.set_index("trial_id").loc[ended_before.trial_id], ended_before.set_index("trial_id"))
+    for trial_id in ended_before.trial_id:
+        assert history[history.trial_id == trial_id].timestamp.tolist() == history_before[history_before.trial_id == trial_id].timestamp.tolist()
+    # the searcher Tune saved last was told every trial's final result, those from before the kill included
+    metric, told = searcher_observations(run_dir)
+    final_values = history.sort_values("epoch").groupby("trial_id")[metric].last()
+    assert set(final_values.index) == set(table.trial_id)
+    assert not Counter(final_values.round(6)) - Counter(np.round(told, 6)), f"results the searcher never saw: told {told}"

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
 from experiments.compare import Budget, compare, plan
-from trainables.registry import InputError
+from experiments.results import SweepInterrupted
+from core.errors import InputError
 
 PAIR = ["seed-random-asha", "seed-hyperopt-asha"]
 
@@ -35,21 +43,67 @@ def test_only_fair_comparisons_are_planned():
 
 @pytest.mark.slow
 def test_compare_honours_its_budgets_and_resumes(ray_local, tmp_path):
-    table = compare(PAIR, Budget("trials", 2), 2, storage=str(tmp_path), smoke=True, verbose=0, name="c")
+    table = compare(PAIR, Budget("trials", 1), 2, storage=str(tmp_path), smoke=True, verbose=0, name="c")
     folder = tmp_path / "c"
     assert list(table.experiment) == PAIR and (table.runs == 2).all()
     for name in PAIR:
         for seed in (0, 1):
-            assert len(pd.read_csv(folder / f"{name}-seed{seed}" / "results.csv")) == 2  # the trials budget, exactly
+            assert len(pd.read_csv(folder / f"{name}-seed{seed}" / "results.csv")) == 1  # the trials budget, exactly
     assert (folder / "compare.png").stat().st_size > 10_000 and (folder / "compare.csv").is_file()
-
-    # an epochs budget counts every trial's epochs together
-    compare(PAIR[:1], Budget("epochs", 3), 1, storage=str(tmp_path), smoke=True, verbose=0, name="e")
-    run = tmp_path / "e" / f"{PAIR[0]}-seed0"
-    assert len(pd.read_csv(run / "history.csv")) == 3
-    assert set(pd.read_csv(run / "results.csv").stopped_by.dropna()) <= {"budget", "scheduler"}
+    # (an epochs budget is planned as each run's stop.epochs_budget: test_only_fair_comparisons_are_planned)
 
     # run again: every run is finished, so nothing is rerun
     stamps = {p: p.stat().st_mtime for p in folder.glob("*/results.csv")}
-    compare(PAIR, Budget("trials", 2), 2, storage=str(tmp_path), smoke=True, verbose=0, name="c")
+    compare(PAIR, Budget("trials", 1), 2, storage=str(tmp_path), smoke=True, verbose=0, name="c")
     assert {p: p.stat().st_mtime for p in folder.glob("*/results.csv")} == stamps
+
+    # interrupted mid-run (as Ctrl-C does) and run again: the cut run is resumed, not restarted
+    run = tmp_path / "r" / f"{PAIR[0]}-seed0"
+    interrupt_when(lambda: epochs_recorded(run) >= 3)
+    with pytest.raises(SweepInterrupted):
+        compare(PAIR[:1], Budget("trials", 3), 1, storage=str(tmp_path), smoke=True, verbose=0, name="r")
+    before = pd.read_csv(run / "history.csv")
+    ended = set(pd.read_csv(run / "results.csv").query("status != 'running'").trial_id)
+    assert ended, "one trial at a time: the first ended before the third epoch was recorded"
+    assert json.loads((run / "summary.json").read_text())["state"] == "interrupted" and before.trial_id.nunique() < 3
+    compare(PAIR[:1], Budget("trials", 3), 1, storage=str(tmp_path), smoke=True, verbose=0, name="r")
+    after, table = pd.read_csv(run / "history.csv"), pd.read_csv(run / "results.csv")
+    assert [start["resumed"] for start in json.loads((run / "manifest.json").read_text())["runs"]] == [False, True]
+    assert len(table) == 3 and set(before.trial_id) <= set(table.trial_id)  # the budget counts the earlier trials
+    kept = after.merge(before, on=["trial_id", "epoch"], suffixes=("", "_before"))
+    assert len(kept) == len(before)  # every epoch recorded before the interrupt is still there
+    # trials that had ended were not run again (one cut mid-way reruns the epochs since its last checkpoint)
+    assert (kept[kept.trial_id.isin(ended)].timestamp == kept[kept.trial_id.isin(ended)].timestamp_before).all()
+    for trial_id, epochs in after.groupby("trial_id").epoch:
+        assert sorted(epochs) == list(range(1, max(epochs) + 1)), f"{trial_id} skipped or repeated an epoch"
+    assert (tmp_path / "r" / "compare.csv").is_file()
+
+
+def epochs_recorded(run: Path) -> int:
+    path = run / "history.csv"
+    return max(0, len(path.read_text().splitlines()) - 1) if path.is_file() else 0
+
+
+def interrupt_when(ready) -> None:
+    """Once ``ready()``, stop the running sweep as Ctrl-C does: Tune's handler for SIGUSR1, installed
+    (and never removed) when a sweep starts, ends it cleanly; signalling before that would kill pytest."""
+    def watch() -> None:
+        while not ready():
+            time.sleep(0.1)
+        os.kill(os.getpid(), signal.SIGUSR1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+@pytest.mark.slow
+def test_comparisons_under_remote_storage_keep_their_own_files_there(ray_local, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # where runs under a URI keep their local copy
+    bucket = tmp_path / "bucket"  # a URI through pyarrow's filesystem layer, as s3:// is
+    for name in ("first", "second"):
+        compare(PAIR[:1], Budget("trials", 1), 1, storage=f"file://{bucket}", smoke=True, verbose=0, name=name)
+    for name in ("first", "second"):
+        assert json.loads((bucket / name / "compare.json").read_text())["name"] == name
+        assert pd.read_csv(bucket / name / "compare.csv").experiment.tolist() == PAIR[:1]
+        assert (bucket / name / "compare.png").stat().st_size > 10_000
+        assert (bucket / name / f"{PAIR[0]}-seed0" / "results.csv").is_file()  # beside the runs it compares
+    assert not list((tmp_path / "home" / ".cache" / "cnn-tune" / "runs").glob("compare.*"))  # none in the shared cache

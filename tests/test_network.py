@@ -13,7 +13,7 @@ pytestmark = pytest.mark.slow
 PROBE = textwrap.dedent(
     """
     import json, time, psutil
-    from experiments.runner import ray_session
+    from experiments.ray_start import ray_session
     with ray_session(None, 1, None):
         time.sleep(3)  # let the agents and the dashboard open their ports
         processes = [psutil.Process(), *psutil.Process().children(recursive=True)]

@@ -6,13 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import experiments
-from experiments.report import FIGURES, Sweep, learning_curves_figure
+from experiments.figures import FIGURES, best_so_far_figure, learning_curves_figure
+from experiments.tables import Sweep
 
-# one xdist worker for the whole module: its module-scoped fixture is built once
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("report")]
+pytestmark = pytest.mark.slow  # one xdist worker runs the whole module (conftest.WHOLE_MODULES)
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +24,25 @@ def faulty(ray_local, tmp_path_factory):
         {"name": "faults", "space": space}, storage=str(tmp_path_factory.mktemp("runs")), verbose=0,
         search={"algorithm": "grid"}, dataset={"limit": 200}, train={"max_epochs": 2}, failure={"max_failures": 1},
     )
+
+
+@pytest.fixture(scope="module")
+def by_loss(ray_local, tmp_path_factory):
+    """One trial, two epochs, tuned on the training loss."""
+    return experiments.run(
+        {"name": "by-loss", "space": {"learning_rate": 0.01, "hidden_units": 16}}, storage=str(tmp_path_factory.mktemp("runs")),
+        verbose=0, metric="loss", search={"num_samples": 1}, dataset={"limit": 200}, train={"max_epochs": 2},
+    )
+
+
+def test_best_so_far_plots_the_sweeps_own_metric(by_loss):
+    sweep = Sweep(by_loss)
+    assert (sweep.metric, sweep.mode) == ("loss", "min")
+    by_time = best_so_far_figure(sweep).axes[0]
+    losses = sweep.history.loss.to_numpy()  # in arrival order
+    assert by_time.get_ylabel() == "best loss so far"
+    np.testing.assert_allclose(by_time.lines[0].get_ydata(), np.minimum.accumulate(losses))
+    assert not np.allclose(losses, sweep.history.val_loss.to_numpy())  # the figure could tell the two apart
 
 
 def test_diverging_and_failing_trials_do_not_stop_the_sweep(faulty):

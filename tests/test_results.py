@@ -5,11 +5,12 @@ import json
 
 import pytest
 
-from experiments.results import SweepRecord, load_results
-from experiments.runner import SweepStopper
+from experiments.callbacks import LIVE_RECORDS, SweepStopper
+from experiments.record.writer import SweepRecord
+from experiments.results import load_results
 from experiments.storage import RunLocation
 
-SPEC = {"name": "r", "metric": "val_accuracy", "mode": None, "train": {"max_epochs": 3}, "stop": {"target": 0.95}}
+SPEC = {"name": "r", "metric": "val_accuracy", "train": {"max_epochs": 3}, "stop": {"target": 0.95}}
 
 
 def epoch(n, acc, **extra):
@@ -70,14 +71,68 @@ def test_a_resumed_record_keeps_one_row_per_trial_epoch(record, tmp_path):
     assert len(result.history) == 3 and result.dataframe.status.tolist() == ["completed"]
 
 
-def test_stop_rules_respect_the_metric_direction_and_the_epoch_budget():
-    assert SweepStopper("val_accuracy", "max", 0.9, None)("t", {"val_accuracy": 0.95})
-    assert not SweepStopper("val_accuracy", "max", 0.9, None)("t", {"val_accuracy": 0.85})
-    assert SweepStopper("val_loss", "min", 0.1, None)("t", {"val_loss": 0.05})
-    assert not SweepStopper("val_loss", "min", 0.1, None)("t", {"val_loss": 0.5})
-    budget = SweepStopper("val_loss", "min", None, 3)
-    for _ in range(2):
-        budget("t", {"val_loss": 1.0})
+@pytest.mark.parametrize("trial_id", ["81432_00000", "1234e567", "00000042"])
+def test_a_resumed_record_keeps_trial_ids_that_look_like_numbers(record, tmp_path, trial_id):
+    record.add_result(trial_id, {"hidden_units": 8}, epoch(1, 0.5, node_id="1e10", restored_from="12_3"))
+    record.flush()
+    resumed = SweepRecord(RunLocation(str(tmp_path), tmp_path), SPEC, ["hidden_units", "learning_rate"])
+    resumed.load()
+    assert list(resumed.trials) == [trial_id]
+    row = resumed.trials[trial_id].epochs[1]
+    assert (row["trial_id"], row["node_id"], row["restored_from"]) == (trial_id, "1e10", "12_3")
+    resumed.flush()
+    assert next(csv.DictReader((tmp_path / "history.csv").open()))["trial_id"] == trial_id
+    result = load_results(tmp_path)
+    assert result.history.trial_id.tolist() == [trial_id] and result.dataframe.trial_id.tolist() == [trial_id]
+
+
+def stopper(tmp_path, metric, target=None, **stop):
+    """The stop rules of a sweep, and its record as RecordCallback.setup registers it for this driver."""
+    spec = {**SPEC, "metric": metric, "stop": {"target": target, **stop}}
+    record = SweepRecord(RunLocation(str(tmp_path), tmp_path), spec, [])
+    LIVE_RECORDS[str(tmp_path)] = record
+    return SweepStopper(record, target), record
+
+
+def test_stop_rules_respect_the_metric_direction_and_the_epoch_budget(tmp_path):
+    assert stopper(tmp_path, "val_accuracy", 0.9)[0]("t", {"val_accuracy": 0.95})
+    assert not stopper(tmp_path, "val_accuracy", 0.9)[0]("t", {"val_accuracy": 0.85})
+    assert stopper(tmp_path, "val_loss", 0.1)[0]("t", {"val_loss": 0.05})
+    assert not stopper(tmp_path, "val_loss", 0.1)[0]("t", {"val_loss": 0.5})
+    budget, record = stopper(tmp_path, "val_loss", epochs_budget=3)
+    for n in (1, 2):
+        record.add_result("t", {}, epoch(n, 0.5))
     assert not budget.stop_all()
-    budget("u", {"val_loss": 1.0})
+    record.add_result("u", {}, epoch(1, 0.5))
     assert budget.stop_all()
+
+
+def test_the_time_budget_counts_running_time_over_every_driver_not_downtime(tmp_path):
+    import pickle
+
+    first, record = stopper(tmp_path, "val_accuracy", time_budget_s=100)
+    record.session_started -= 60  # this driver ran for a minute...
+    record.started -= 3660  # ...an hour ago, and the sweep then lay still until now
+    record.flush()
+    resumed = pickle.loads(pickle.dumps(first))  # Tune restores its stopper from its own pickle
+    _, record = stopper(tmp_path, "val_accuracy", time_budget_s=100)  # the resumed driver's record...
+    record.load()  # ...reads back the first driver's
+    assert record.running_s() == pytest.approx(60, abs=1) and not resumed.stop_all()
+    record.session_started -= 41
+    assert resumed.stop_all() and record.spent_budget() == "time budget"
+
+
+def test_a_pbt_exploit_keeps_one_history_row_per_trained_epoch(record, tmp_path):
+    """A trial that takes a donor's checkpoint at epoch 1 trains epochs 2 and 3 again: five epochs trained."""
+    for n in (1, 2, 3):
+        record.add_result("b", {"hidden_units": 8}, epoch(n, 0.3))
+    record.add_result("b", {"hidden_units": 8}, epoch(2, 0.6, restored_from="a"))
+    record.add_result("b", {"hidden_units": 8}, epoch(3, 0.7))
+    record.finish_trial("b", {}, None)
+    record.flush()
+    history = load_results(tmp_path).history
+    assert len(history) == 5 and record.epochs_spent == 5
+    assert record.trials["b"].last["val_accuracy"] == 0.7
+    again = SweepRecord(RunLocation(str(tmp_path), tmp_path), SPEC, ["hidden_units", "learning_rate"])
+    again.load()
+    assert again.epochs_spent == 5 and sorted(again.trials["b"].epochs) == [2, 3]

@@ -4,8 +4,10 @@ import math
 
 import pytest
 
+from core.errors import InputError
+from experiments.algorithms.bayesopt import boxes as bayesopt_boxes
+from experiments.algorithms.bayesopt import decode as bayesopt_decode
 from search_spaces import SpaceError, load_space, space_names
-from trainables.registry import InputError
 
 
 @pytest.mark.parametrize("name", space_names())
@@ -41,14 +43,14 @@ def test_bayesopt_encoding_round_trips_integers_logs_and_choices():
             "optimizer": {"choice": ["adam", "sgd", "rmsprop"]},
         }
     )
-    boxes = space.boxes()
+    boxes = bayesopt_boxes(space)
     assert boxes["learning_rate"] == pytest.approx((math.log(1e-4), 0.0))
-    decoded = space.decode({"hidden_units": 1739.67, "batch_size": 41.0, "learning_rate": math.log(0.01), "optimizer": 2.7})
+    decoded = bayesopt_decode(space, {"hidden_units": 1739.67, "batch_size": 41.0, "learning_rate": math.log(0.01), "optimizer": 2.7})
     assert decoded == {"hidden_units": 1739, "batch_size": 48, "learning_rate": pytest.approx(0.01), "optimizer": "rmsprop"}
     assert isinstance(decoded["hidden_units"], int) and isinstance(decoded["batch_size"], int)
-    top = space.decode({name: high for name, (low, high) in boxes.items()})
+    top = bayesopt_decode(space, {name: high for name, (low, high) in boxes.items()})
     assert top["hidden_units"] == 2048 and top["batch_size"] == 256 and top["optimizer"] == "rmsprop"
-    bottom = space.decode({name: low for name, (low, high) in boxes.items()})
+    bottom = bayesopt_decode(space, {name: low for name, (low, high) in boxes.items()})
     assert bottom["hidden_units"] == 64 and bottom["batch_size"] == 16 and bottom["optimizer"] == "adam"
 
 
@@ -86,3 +88,30 @@ def test_bad_domains_name_the_hyperparameter(entry, message):
 def test_unknown_space_name_lists_the_valid_ones():
     with pytest.raises(InputError, match="unknown space 'seed-grdi' \\(did you mean 'seed-grid'\\?\\); valid: .*seed-random"):
         load_space("seed-grdi")
+
+
+@pytest.mark.parametrize(
+    "domain",
+    [
+        {"quniform": [0.0, 0.5, 0.1]},
+        {"qloguniform": [0.1, 1.0, 0.1]},
+        {"qrandint": [16, 256, 16]},
+        {"qrandint": [1, 5, 1]},
+        {"qrandint": [10, 100, 25]},
+        {"qlograndint": [8, 512, 8]},
+    ],
+)
+def test_bayesopt_decodes_onto_exactly_the_values_ray_draws(domain):
+    """Every value BayesOpt can decode to is one Ray's own domain draws, and the other way round."""
+    import numpy as np
+
+    space = load_space({"x": domain})
+    low, high = bayesopt_boxes(space)["x"]
+    decoded = {bayesopt_decode(space, {"x": u})["x"] for u in np.linspace(low, high, 5001)}
+    drawn = set(space.domains["x"].to_tune().sample(size=5000, random_state=np.random.default_rng(0)))
+    assert decoded == drawn
+
+
+def test_a_quantized_float_with_bounds_off_its_grid_is_refused_as_ray_would():
+    with pytest.raises(SpaceError, match=r"^space\.dropout: quniform needs low and high that are multiples of q"):
+        load_space({"dropout": {"quniform": [0.05, 0.5, 0.1]}})

@@ -3,6 +3,8 @@
 Two trials on two cores that each use every core run slower than one: TensorFlow's
 thread pools are sized to the trial's CPUs. GPU memory is taken on demand so that
 trials with fractional GPUs fit side by side; a CPU-only trial sees no GPU at all.
+A trial that asked for a GPU and got none says so: it would otherwise train on the
+CPU, many times slower, with nothing in its results to show why.
 """
 
 from __future__ import annotations
@@ -10,22 +12,33 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import tempfile
+import warnings
 from typing import Iterator
+
+_startup: list[str] = []  # what the native runtime printed while it loaded, kept for the GPU warning
+
+
+class NoGpuWarning(RuntimeWarning):
+    """A trial that asked for a GPU trains on the CPU."""
 
 
 @contextlib.contextmanager
-def native_stderr_silenced() -> Iterator[None]:
+def native_stderr_captured(lines: list[str]) -> Iterator[None]:
     """TensorFlow's C++ start-up lines (CUDA probing on a CPU machine) bypass
-    TF_CPP_MIN_LOG_LEVEL; Ray would stream them from every trial to the driver."""
+    TF_CPP_MIN_LOG_LEVEL; Ray would stream them from every trial to the driver.
+    They are kept in ``lines`` instead: the reason a GPU failed to load is among them."""
     sys.stderr.flush()
     saved = os.dup(2)
-    with open(os.devnull, "w") as devnull:
-        os.dup2(devnull.fileno(), 2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
         try:
             yield
         finally:
             os.dup2(saved, 2)
             os.close(saved)
+            sink.seek(0)
+            lines.extend(sink.read().decode(errors="replace").splitlines())
 
 
 def configure(cpus: float | None, gpus: float) -> None:
@@ -37,11 +50,16 @@ def configure(cpus: float | None, gpus: float) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
     os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
-    with native_stderr_silenced():
+    with native_stderr_captured(_startup):
         import keras
 
         if keras.backend.backend() == "tensorflow":
-            _configure_tensorflow(max(1, int(cpus)) if cpus is not None else None)
+            _configure_tensorflow(threads(cpus) if cpus is not None else None)
+
+
+def threads(cpus: float) -> int:
+    """Threads for a trial of ``cpus`` CPUs: Ray may grant a fraction of one."""
+    return max(1, int(cpus))
 
 
 def _configure_tensorflow(threads: int | None) -> None:
@@ -54,7 +72,30 @@ def _configure_tensorflow(threads: int | None) -> None:
             tf.config.threading.set_inter_op_parallelism_threads(threads)
         for gpu in tf.config.list_physical_devices("GPU"):
             tf.config.experimental.set_memory_growth(gpu, True)
-    except RuntimeError:
-        pass  # the runtime already started in this process: a reused actor keeps its first setup
+    except RuntimeError as error:
+        if "initializ" not in str(error):
+            raise
+        # the runtime already started in this process: a reused actor keeps its first setup
 
 
+def devices(gpus: float) -> str:
+    """The devices the backend trains on ("CPU:0,GPU:0"), recorded with every result; warns
+    (once per process and situation) when ``gpus`` were asked for and the backend sees none."""
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        seen = [device.name.removeprefix("/device:") for device in tf.config.list_logical_devices()]
+    else:
+        seen = [device.upper() for device in keras.distribution.list_devices()]
+    if gpus and not any(device.startswith("GPU") for device in seen):
+        said = [line.strip() for line in _startup if any(word in line.lower() for word in ("cuda", "gpu", "dlopen"))]
+        warnings.warn(
+            f"this trial asked for {gpus:g} GPU but {keras.backend.backend()} sees only {','.join(seen)} "
+            f"(CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES')!r}): it trains on the CPU"
+            + (f"; at start-up the runtime said: {' | '.join(said)}" if said else ""),
+            NoGpuWarning,
+            stacklevel=2,
+        )
+    return ",".join(seen)

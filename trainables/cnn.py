@@ -1,16 +1,14 @@
-"""The Ray Tune trainable: build the trial's CNN, train it epoch by epoch, report, checkpoint.
+"""A trial's training, free of Ray: build the trial's CNN, train it epoch by epoch, save and restore it.
 
-``CnnTrial`` holds the training itself and knows nothing of Ray; ``train_cnn`` is
-the thin function trainable around it. With k folds, k models train in lockstep
-and each epoch reports the mean of the folds, so schedulers act on every epoch.
+``CnnTrial`` holds the training itself; ``trainables.trainable.train_cnn`` is the thin
+Ray Tune function around it. With k folds, k models train in lockstep and each epoch
+reports the mean of the folds, so schedulers act on every epoch.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import logging
-import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +16,13 @@ from typing import Any
 
 import numpy as np
 
+from core.metrics import REPORTED_METRICS
 from trainables import backend
-from trainables.data import Images, PreparedData
+from trainables.data import PreparedData
 from trainables.hyperparameters import Hyperparameters
 from trainables.models import MODELS
-from trainables.training import REPORTED_METRICS, Divergence, EarlyStopping, learning_rate_at
+from trainables.pipeline import Pipelines
+from trainables.training import Divergence, EarlyStopping, RunningBest, learning_rate_at
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,9 @@ class TrainSettings:
     model: str = "seed-cnn"
     max_epochs: int = 10
     early_stopping: EarlyStopping | None = None
-    checkpoint_every: int = 1
+    checkpoint_epochs: frozenset[int] = frozenset()  # where the scheduler may pause or exploit the trial
+    checkpoint_every: int | None = None
+    checkpoint_interval_s: float | None = 60.0
     cpus: float = 1
     gpus: float = 0
     seed: int = 0
@@ -58,26 +60,16 @@ def build_model(hp: Hyperparameters, settings: TrainSettings, input_shape: tuple
 
 
 class Fold:
-    """One model with its own train and validation images."""
+    """One model with its own training and validation input (see ``trainables.pipeline``)."""
 
-    def __init__(self, model, train: Images, val: Images, batch_size: int, eval_batch_size: int):
+    def __init__(self, model, train: dict[str, Any], val: dict[str, Any]):
         self.model, self.train, self.val = model, train, val
-        self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
-        self.best_weights: list[np.ndarray] | None = None
 
     def train_epoch(self, learning_rate: float) -> dict[str, float]:
         import keras
 
         self.model.optimizer.learning_rate = learning_rate
-        history = self.model.fit(
-            self.train.x,
-            self.train.y,
-            batch_size=self.batch_size,
-            epochs=1,
-            shuffle=True,
-            verbose=0,
-            callbacks=[keras.callbacks.TerminateOnNaN()],
-        )
+        history = self.model.fit(**self.train, verbose=0, callbacks=[keras.callbacks.TerminateOnNaN()])
         return {name: float(history.history[name][-1]) for name in ("loss", "accuracy")}
 
     def run_epoch(self, learning_rate: float) -> dict[str, float]:
@@ -86,8 +78,14 @@ class Fold:
         return {**trained, "val_loss": scores["loss"], "val_accuracy": scores["accuracy"]}
 
     def evaluate(self) -> dict[str, float]:
-        scores = self.model.evaluate(self.val.x, self.val.y, batch_size=self.eval_batch_size, verbose=0, return_dict=True)
+        scores = self.model.evaluate(**self.val, verbose=0, return_dict=True)
         return {name: float(value) for name, value in scores.items()}
+
+    def penalty(self) -> float:
+        """The L1/L2 penalty on the current weights, which Keras adds to every loss it reports."""
+        import keras
+
+        return float(sum(keras.ops.convert_to_numpy(loss) for loss in self.model.losses))
 
     def arrays(self) -> dict[str, np.ndarray]:
         import keras
@@ -95,8 +93,6 @@ class Fold:
         arrays = {f"weights_{i}": w for i, w in enumerate(self.model.get_weights())}
         for i, variable in enumerate(self.model.optimizer.variables):
             arrays[f"optimizer_{i}"] = keras.ops.convert_to_numpy(variable)
-        for i, w in enumerate(self.best_weights or []):
-            arrays[f"best_{i}"] = w
         return arrays
 
     def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
@@ -115,11 +111,10 @@ class Fold:
             )
         for variable, value in zip(optimizer.variables, saved):
             variable.assign(value)
-        self.best_weights = numbered("best_") or None
 
 
 class CnnTrial:
-    """A trial's training state: its folds, epoch count, early stopping and divergence."""
+    """A trial's training state: its folds, epoch count, early stopping, divergence and running best."""
 
     def __init__(self, hp: Hyperparameters, data: PreparedData, settings: TrainSettings):
         import keras
@@ -127,23 +122,21 @@ class CnnTrial:
         keras.backend.clear_session()  # a reused actor starts every trial from a clean slate
         keras.utils.set_random_seed(settings.seed)
         self.hp, self.settings = hp, settings
+        pool = Pipelines(data.pool, settings.cpus, settings.seed)
         self.folds = [
             Fold(
                 build_model(hp, settings, data.input_shape, data.num_classes),
-                data.pool.take(train_index),
-                data.pool.take(val_index),
-                hp.batch_size,
-                settings.eval_batch_size,
+                pool.training(train_index, hp.batch_size),
+                pool.evaluation(val_index, settings.eval_batch_size),
             )
             for train_index, val_index in data.folds
         ]
         self.epoch = 0
         self.early_stopping = dataclasses.replace(settings.early_stopping) if settings.early_stopping else None
         self.divergence = Divergence(
-            data.num_classes,
-            settings.divergence_factor,
-            baseline=max(fold.evaluate()["loss"] for fold in self.folds),
+            data.num_classes, settings.divergence_factor, penalty=max(fold.penalty() for fold in self.folds)
         )
+        self.running_best = RunningBest()
         self.diverged = False
         self.early_stopped = False
 
@@ -162,37 +155,28 @@ class CnnTrial:
         self.diverged = self.divergence.diverged(metrics)
         if self.diverged:
             metrics.update(self.divergence.report())
-        else:
-            self.divergence.update(metrics)
-            self._early_stopping(metrics)
+        elif self.early_stopping:
+            self.early_stopped = self.early_stopping.update(self.epoch, metrics)
+        metrics.update(self.running_best.update(metrics, diverged=self.diverged))
         metrics.update(epoch=self.epoch, lr=learning_rate, diverged=self.diverged, early_stopped=self.early_stopped)
         return metrics
 
-    def _early_stopping(self, metrics: dict[str, float]) -> None:
-        rule = self.early_stopping
-        if rule is None:
-            return
-        improved, self.early_stopped = rule.update(self.epoch, metrics)
-        if rule.restore_best_weights:
-            if improved:
-                for fold in self.folds:
-                    fold.best_weights = fold.model.get_weights()
-            if self.early_stopped:
-                for fold in self.folds:
-                    fold.model.set_weights(fold.best_weights)
-
-    def save(self, directory: str | Path) -> None:
+    def save(self, directory: str | Path, owner: str = "") -> None:
+        """Write the checkpoint; ``owner``: the trial writing it (PBT may hand it to another)."""
         directory = Path(directory)
         for i, fold in enumerate(self.folds):
             np.savez(directory / f"fold_{i}.npz", **fold.arrays())
         state = {
+            "owner": owner,
             "epoch": self.epoch,
             "early_stopping": self.early_stopping.state() if self.early_stopping else None,
             "divergence": self.divergence.state(),
+            "running_best": self.running_best.state(),
         }
         (directory / "trial.json").write_text(json.dumps(state))
 
-    def restore(self, directory: str | Path) -> None:
+    def restore(self, directory: str | Path) -> str:
+        """Load a checkpoint; returns the trial that wrote it."""
         directory = Path(directory)
         state = json.loads((directory / "trial.json").read_text())
         for i, fold in enumerate(self.folds):
@@ -201,45 +185,9 @@ class CnnTrial:
         self.epoch = state["epoch"]
         if self.early_stopping and state["early_stopping"]:
             self.early_stopping = EarlyStopping(**state["early_stopping"])
-        self.divergence = dataclasses.replace(self.divergence, **state["divergence"])
-
-
-def train_cnn(
-    config: dict[str, Any], data: PreparedData, settings: TrainSettings, ended: frozenset[str] = frozenset()
-) -> None:
-    """Ray Tune function trainable: one report (and usually one checkpoint) per epoch.
-
-    ``ended``: trials the sweep's record shows as finished. A driver killed between a trial's
-    end and Tune's next snapshot of the experiment leaves that trial "running" in the snapshot;
-    on resume it returns at once instead of training again.
-    """
-    import ray
-    from ray import tune
-
-    if tune.get_context().get_trial_id() in ended:
-        return
-    backend.configure(settings.cpus, settings.gpus)
-
-    logging.getLogger("ray.train").setLevel(logging.WARNING)  # not a line per checkpoint
-
-    trial = CnnTrial(Hyperparameters.from_config(config), data, settings)
-    checkpoint = tune.get_checkpoint()
-    if checkpoint:
-        with checkpoint.as_directory() as directory:
-            trial.restore(directory)
-    placement = {  # where the trial runs and which GPUs it was given (Ray's view, and what the process sees)
-        "node_id": ray.get_runtime_context().get_node_id(),
-        "gpu_ids": ",".join(str(gpu) for gpu in ray.get_gpu_ids()),
-        "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES", ""),
-    }
-    while not trial.finished:
-        metrics = {**trial.run_epoch(), **placement}
-        if trial.finished or trial.epoch % settings.checkpoint_every == 0:
-            with tempfile.TemporaryDirectory() as directory:
-                trial.save(directory)
-                tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(directory))
-        else:
-            tune.report(metrics)
+        self.divergence = dataclasses.replace(self.divergence, baseline=state["divergence"]["baseline"])
+        self.running_best = RunningBest(**state.get("running_best", {}))  # absent from checkpoints of older versions
+        return state.get("owner", "")
 
 
 def fit_final(config: dict[str, Any], data: PreparedData, settings: TrainSettings, epochs: int) -> dict[str, Any]:
@@ -247,13 +195,14 @@ def fit_final(config: dict[str, Any], data: PreparedData, settings: TrainSetting
     test split the search never saw. Returns the scores, the per-epoch training history and the
     saved model (``.keras`` bytes, so the driver can store it wherever the run lives)."""
     backend.configure(settings.cpus, settings.gpus)
+    backend.devices(settings.gpus)  # the warning, if a GPU was asked for and is missing
     import keras
 
     hp = Hyperparameters.from_config(config)
     keras.utils.set_random_seed(settings.seed)
-    fold = Fold(
-        build_model(hp, settings, data.input_shape, data.num_classes), data.pool, data.test, hp.batch_size, settings.eval_batch_size
-    )
+    train = Pipelines(data.pool, settings.cpus, settings.seed).training(np.arange(len(data.pool.y)), hp.batch_size)
+    test = Pipelines(data.test, settings.cpus, settings.seed).evaluation(np.arange(len(data.test.y)), settings.eval_batch_size)
+    fold = Fold(build_model(hp, settings, data.input_shape, data.num_classes), train, test)
     history = [fold.train_epoch(learning_rate_at(hp, epoch, settings.max_epochs)) for epoch in range(epochs)]
     scores = fold.evaluate()
     with tempfile.TemporaryDirectory() as directory:

@@ -11,27 +11,36 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from trainables.datasets import DATASETS
-from trainables.registry import InputError
+from core.errors import InputError
 
 
 @dataclass(frozen=True)
 class Images:
-    """Images as float32 (N, H, W, C) in [0, 1] with integer labels."""
+    """Images (N, H, W, C) with integer labels, the pixels as their source stores them (uint8
+    for 8-bit sources: a quarter of float32 in the object store and every trial); the input
+    pipeline scales them to float32 in [0, 1] batch by batch. ``max_value``: the pixel value
+    that scales to 1."""
 
-    x: np.ndarray
+    pixels: np.ndarray
     y: np.ndarray
     num_classes: int
+    max_value: float
+
+    @property
+    def x(self) -> np.ndarray:
+        """The images as float32 in [0, 1], the model's input: a new array, for callers that
+        hand Keras whole arrays (benchmarks, tests, backends without tf.data)."""
+        return self.pixels.astype(np.float32) / np.float32(self.max_value)
 
     def take(self, index: np.ndarray) -> Images:
-        return Images(self.x[index], self.y[index], self.num_classes)
+        return Images(self.pixels[index], self.y[index], self.num_classes, self.max_value)
 
 
 @dataclass(frozen=True)
 class PreparedData:
-    """What the search sees (a pool with its folds) and the test split it never sees."""
+    """What the search sees (a pool with its folds, as indices into it) and the test split it never sees."""
 
     dataset: str
     pool: Images
@@ -40,7 +49,7 @@ class PreparedData:
 
     @property
     def input_shape(self) -> tuple[int, ...]:
-        return tuple(self.pool.x.shape[1:])
+        return tuple(self.pool.pixels.shape[1:])
 
     @property
     def num_classes(self) -> int:
@@ -51,7 +60,7 @@ class PreparedData:
 def _load(name: str, path: str | None) -> dict[str, Images]:
     splits = DATASETS.load(name).load(path)
     for images in splits.values():
-        images.x.setflags(write=False)  # shared by every split and trial: never changed in place
+        images.pixels.setflags(write=False)  # shared by every split and trial: never changed in place
         images.y.setflags(write=False)
     return splits
 
@@ -65,8 +74,18 @@ def load_split(name: str, split: str = "train", path: str | None = None) -> Imag
     return splits[split]
 
 
+def _test_path(name: str, test_name: str, path: str | None) -> str | None:
+    """``dataset.path`` is the test split's too when both come from one dataset, or when the
+    search data is bundled (it reads no files, so the path can only be meant for the test set);
+    otherwise the test dataset finds its files itself (its environment variable, its cache)."""
+    reads_files = hasattr(DATASETS.load(name), "PATH_ENV")
+    return path if test_name == name or not reads_files else None
+
+
 def _stratified(y: np.ndarray, size: int | float, seed: int, field: str) -> tuple[np.ndarray, np.ndarray]:
     """Indices (kept, held out) with every class in proportion; ``size`` is the held-out part."""
+    from sklearn.model_selection import train_test_split  # here: a trial's process never splits, and sklearn costs it 1.5 s
+
     index = np.arange(len(y))
     try:
         kept, held = train_test_split(index, test_size=size, stratify=y, random_state=seed, shuffle=True)
@@ -88,7 +107,8 @@ def prepare(
     """Load ``name`` and split it: an optional test part first, then holdout or k folds.
 
     ``test`` is a fraction carved from the data, or ``"DATASET:SPLIT"`` to score on
-    another dataset's split (for example the real MNIST test set).
+    another dataset's split (for example the real MNIST test set), read from ``path`` too
+    (see ``_test_path``).
     """
     images = load_split(name, "train", path)
     images = images.take(np.random.default_rng(seed).permutation(len(images.y)))  # sources may be sorted by class
@@ -97,11 +117,11 @@ def prepare(
 
     if isinstance(test, str):
         test_name, _, test_split = test.partition(":")
-        test_images = load_split(test_name, test_split or "test")
-        if test_images.x.shape[1:] != images.x.shape[1:]:
+        test_images = load_split(test_name, test_split or "test", _test_path(name, test_name, path))
+        if test_images.pixels.shape[1:] != images.pixels.shape[1:]:
             raise InputError(
-                f"dataset.test: '{test}' has images of shape {test_images.x.shape[1:]}, "
-                f"the search data {images.x.shape[1:]}"
+                f"dataset.test: '{test}' has images of shape {test_images.pixels.shape[1:]}, "
+                f"the search data {images.pixels.shape[1:]}"
             )
         pool = images
     elif test > 0:
@@ -111,6 +131,8 @@ def prepare(
         pool, test_images = images, None
 
     if folds > 1:
+        from sklearn.model_selection import StratifiedKFold
+
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
         try:
             fold_index = tuple(splitter.split(np.zeros(len(pool.y)), pool.y))

@@ -1,32 +1,24 @@
 """Search algorithms by name: one module each, imported only when used.
 
-Each module has ``MODEL_BASED`` (does it learn from finished trials), ``Options``
-(its spec section), ``check_space(space)`` and ``build(space, options, metric,
-mode) -> (search_alg, param_space)``.
+Each entry is a ``SearchAlgorithm`` (see ``contract``); adding one is one module
+and one line here, and ``tests/test_contracts.py`` runs it through the same checks.
 """
 
-from search_spaces import Space, SpaceError
-from trainables.registry import Registry
+from core.registry import Registry
 
 ALGORITHMS = Registry(
     "search algorithm",
     {
-        "grid": "experiments.algorithms.grid",
-        "random": "experiments.algorithms.random",
-        "bayesopt": "experiments.algorithms.bayesopt",
-        "hyperopt": "experiments.algorithms.hyperopt",
-        "optuna": "experiments.algorithms.optuna",
+        "grid": "experiments.algorithms.grid:Grid",
+        "random": "experiments.algorithms.random:Random",
+        "bayesopt": "experiments.algorithms.bayesopt:BayesOpt",
+        "hyperopt": "experiments.algorithms.hyperopt:HyperOpt",
+        "optuna": "experiments.algorithms.optuna:Optuna",
+        "bohb": "experiments.algorithms.bohb:Bohb",
     },
 )
 
-# Sequential model-based searchers learn from finished trials: with every slot of
-# a large cluster busy at once they would degrade to random search.
-MODEL_BASED_MAX_CONCURRENT = 4
 
-
-def check_no_grid(space: Space, algorithm: str) -> None:
-    if space.grid_names():
-        raise SpaceError(
-            f"search.algorithm: {algorithm} proposes points itself and cannot enumerate a grid "
-            f"({', '.join(space.grid_names())}); write those as {{choice: [...]}} or use grid or random"
-        )
+def algorithm(name: str, field: str | None = None):
+    """The registered ``SearchAlgorithm`` called ``name``."""
+    return ALGORITHMS.load(name, field)()

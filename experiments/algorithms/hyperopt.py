@@ -6,11 +6,8 @@ from typing import Any
 
 from pydantic import Field, PositiveInt
 
-from experiments.algorithms import check_no_grid
+from experiments.algorithms.contract import SearchContext, TypedProposals
 from experiments.sections import SearchSpec
-from search_spaces import Space
-
-MODEL_BASED = True
 
 
 class Options(SearchSpec):
@@ -20,20 +17,17 @@ class Options(SearchSpec):
         return super().smoke().model_copy(update={"initial_points": 1})
 
 
-def check_space(space: Space) -> None:
-    check_no_grid(space, "hyperopt")
+class HyperOpt(TypedProposals):
+    name = "hyperopt"
+    Options = Options
 
+    def searcher(self, context: SearchContext, domains: dict[str, Any]) -> Any:
+        from ray.tune.search.hyperopt import HyperOptSearch
 
-def build(space: Space, options: Options, metric: str, mode: str) -> tuple[Any, dict[str, Any]]:
-    from ray.tune.search.hyperopt import HyperOptSearch
-
-    from experiments.algorithms.decoded import DecodedSearcher
-
-    searcher = HyperOptSearch(
-        space=HyperOptSearch.convert_search_space({name: domain.to_tune() for name, domain in space.searched().items()}),
-        metric=metric,
-        mode=mode,
-        n_initial_points=options.initial_points,
-        random_state_seed=options.seed,
-    )
-    return DecodedSearcher(searcher, space.typed), space.constants()
+        return HyperOptSearch(
+            space=HyperOptSearch.convert_search_space(domains),
+            metric=context.metric,
+            mode=context.mode,
+            n_initial_points=context.options.initial_points,
+            random_state_seed=context.options.seed,
+        )

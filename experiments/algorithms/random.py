@@ -7,22 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from experiments.sections import SearchSpec
-from search_spaces import Space
-
-MODEL_BASED = False
+from experiments.algorithms.contract import SearchAlgorithm, SearchContext
 
 
-class Options(SearchSpec):
-    pass
+class Random(SearchAlgorithm):
+    def build(self, context: SearchContext) -> tuple[Any, dict[str, Any]]:
+        from ray.tune.search.basic_variant import BasicVariantGenerator
 
-
-def check_space(space: Space) -> None:
-    pass
-
-
-def build(space: Space, options: SearchSpec, metric: str, mode: str) -> tuple[Any, dict[str, Any]]:
-    from ray.tune.search.basic_variant import BasicVariantGenerator
-
-    generator = BasicVariantGenerator(max_concurrent=options.max_concurrent or 0, random_state=options.seed)
-    return generator, space.to_tune()
+        options = context.options
+        generator = BasicVariantGenerator(max_concurrent=options.max_concurrent or 0, random_state=options.seed)
+        return generator, context.space.to_tune()

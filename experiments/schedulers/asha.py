@@ -6,13 +6,13 @@ with empty rungs; ours rebuilds them from the sweep's history before it goes on.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field, PositiveInt
 
-from experiments.schedulers import TIME_ATTR
+from core.errors import InputError
+from experiments.schedulers.contract import TIME_ATTR, Scheduler, SchedulerContext
 from experiments.sections import SchedulerSpec
-from trainables.registry import InputError
-
-ACCEPTS_MODEL_BASED = True
 
 
 class Options(SchedulerSpec):
@@ -24,22 +24,24 @@ class Options(SchedulerSpec):
         return self.model_copy(update={"grace_period": 1, "reduction_factor": 2})
 
 
-def check(spec) -> None:
-    if spec.scheduler.grace_period > spec.train.max_epochs:
-        raise InputError(
-            f"scheduler.grace_period: {spec.scheduler.grace_period} is beyond train.max_epochs "
-            f"({spec.train.max_epochs}); no trial could ever be stopped"
+class Asha(Scheduler):
+    Options = Options
+
+    def check(self, context: SchedulerContext) -> None:
+        if context.options.grace_period > context.max_epochs:
+            raise InputError(
+                f"scheduler.grace_period: {context.options.grace_period} is beyond train.max_epochs "
+                f"({context.max_epochs}); no trial could ever be stopped"
+            )
+
+    def build(self, context: SchedulerContext) -> Any:
+        from experiments.schedulers.replay import ReplayableASHA
+
+        options = context.options
+        return ReplayableASHA(
+            time_attr=TIME_ATTR,
+            max_t=context.max_epochs,
+            grace_period=options.grace_period,
+            reduction_factor=options.reduction_factor,
+            brackets=options.brackets,
         )
-
-
-def build(spec):
-    from experiments.schedulers.replay import ReplayableASHA
-
-    options = spec.scheduler
-    return ReplayableASHA(
-        time_attr=TIME_ATTR,
-        max_t=spec.train.max_epochs,
-        grace_period=options.grace_period,
-        reduction_factor=options.reduction_factor,
-        brackets=options.brackets,
-    )

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from experiments.sections import SchedulerSpec
+from typing import Any
 
-ACCEPTS_MODEL_BASED = True
-
-
-class Options(SchedulerSpec):
-    pass
+from experiments.schedulers.contract import Scheduler, SchedulerContext
 
 
-def check(spec) -> None:
-    pass
+class Fifo(Scheduler):
+    def build(self, context: SchedulerContext) -> Any:
+        from ray.tune.schedulers import FIFOScheduler
 
-
-def build(spec):
-    from ray.tune.schedulers import FIFOScheduler
-
-    return FIFOScheduler()
+        return FIFOScheduler()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field, PositiveInt
 
-from experiments.schedulers import TIME_ATTR
+from experiments.schedulers.contract import TIME_ATTR, Scheduler, SchedulerContext
 from experiments.sections import SchedulerSpec
-
-ACCEPTS_MODEL_BASED = True
 
 
 class Options(SchedulerSpec):
@@ -18,16 +18,19 @@ class Options(SchedulerSpec):
         return self.model_copy(update={"grace_period": 1, "min_samples_required": 1})
 
 
-def check(spec) -> None:
-    pass
+class Median(Scheduler):
+    Options = Options
 
+    def checkpoint_epochs(self, context: SchedulerContext) -> frozenset[int]:
+        """Every epoch from the grace period on: while fewer than ``min_samples_required`` other trials
+        have reached a trial's epoch, Ray's rule pauses it there for a waiting trial, and resumes it later."""
+        return frozenset(range(context.options.grace_period, context.max_epochs + 1))
 
-def build(spec):
-    from ray.tune.schedulers import MedianStoppingRule
+    def build(self, context: SchedulerContext) -> Any:
+        from ray.tune.schedulers import MedianStoppingRule
 
-    options = spec.scheduler
-    return MedianStoppingRule(
-        time_attr=TIME_ATTR,
-        grace_period=options.grace_period,
-        min_samples_required=options.min_samples_required,
-    )
+        return MedianStoppingRule(
+            time_attr=TIME_ATTR,
+            grace_period=context.options.grace_period,
+            min_samples_required=context.options.min_samples_required,
+        )

@@ -1,6 +1,10 @@
-"""Datasets by name: one module each, exposing ``load(path) -> {split: Images}``."""
+"""Datasets by name: one module each, exposing ``load(path) -> {split: Images}``.
 
-from trainables.registry import Registry
+A dataset that reads files names the environment variable that locates them as ``PATH_ENV``
+(used when no path is given); a bundled dataset has none and ignores ``path``.
+"""
+
+from core.registry import Registry
 
 DATASETS = Registry(
     "dataset",

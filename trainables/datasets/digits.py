@@ -11,5 +11,5 @@ def load(path: str | None = None) -> dict[str, Images]:
     from sklearn.datasets import load_digits
 
     digits = load_digits()
-    images = (digits.images[..., np.newaxis] / 16.0).astype(np.float32)
-    return {"train": Images(images, digits.target.astype(np.int64), 10)}
+    images = digits.images[..., np.newaxis].astype(np.uint8)  # whole values 0-16 as float64: exact in uint8
+    return {"train": Images(images, digits.target.astype(np.int64), 10, max_value=16)}

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from trainables.data import Images
-from trainables.registry import InputError
+from core.errors import InputError
 
 PATH_ENV = "CNN_TUNE_MNIST_DIR"
 KERAS_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
@@ -32,8 +32,8 @@ HOW_TO_PROVIDE = (
 )
 
 
-def _images(raw: np.ndarray) -> np.ndarray:
-    return (raw.reshape(-1, 28, 28, 1) / 255.0).astype(np.float32)
+def _images(raw: np.ndarray, labels: np.ndarray) -> Images:
+    return Images(raw.reshape(-1, 28, 28, 1), labels.astype(np.int64), 10, max_value=255)
 
 
 def _read_idx(path: Path) -> np.ndarray:
@@ -55,8 +55,8 @@ def _find(folder: Path, stem: str) -> Path | None:
 def _from_npz(path: Path) -> dict[str, Images]:
     with np.load(path) as npz:
         return {
-            "train": Images(_images(npz["x_train"]), npz["y_train"].astype(np.int64), 10),
-            "test": Images(_images(npz["x_test"]), npz["y_test"].astype(np.int64), 10),
+            "train": _images(npz["x_train"], npz["y_train"]),
+            "test": _images(npz["x_test"], npz["y_test"]),
         }
 
 
@@ -69,7 +69,7 @@ def _from_folder(folder: Path) -> dict[str, Images]:
     for split, (image_stem, label_stem) in IDX_FILES.items():
         image_file, label_file = _find(folder, image_stem), _find(folder, label_stem)
         if image_file and label_file:
-            splits[split] = Images(_images(_read_idx(image_file)), _read_idx(label_file).astype(np.int64), 10)
+            splits[split] = _images(_read_idx(image_file), _read_idx(label_file))
     return splits
 
 

@@ -4,7 +4,7 @@ Models are plain Keras 3, free of any backend, so the same trial runs on
 TensorFlow here and on JAX where TensorFlow is not installed.
 """
 
-from trainables.registry import Registry
+from core.registry import Registry
 
 MODELS = Registry(
     "model",

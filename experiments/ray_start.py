@@ -1,0 +1,48 @@
+"""Starting or joining Ray: a local run starts its own instance on loopback only."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Iterator
+
+LOOPBACK = "127.0.0.1"
+
+
+def stay_on_loopback() -> None:
+    """Keep a local Ray instance, and every process it starts, on 127.0.0.1.
+
+    On Linux Ray replaces a loopback node address with the machine's outward
+    address unless multi-node support is off; a local run needs no other node.
+    """
+    import ray._private.ray_constants as ray_constants
+
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    # Private in Ray 2.60: the environment variable above is read once, when Ray is first
+    # imported, so a driver that imported Ray already also needs the constant it was read into.
+    ray_constants.ENABLE_RAY_CLUSTER = False
+
+
+@contextlib.contextmanager
+def ray_session(address: str | None, num_cpus: int | None, num_gpus: int | None) -> Iterator[None]:
+    """Join ``address``, reuse the notebook's Ray, or start a local instance on loopback."""
+    import ray
+
+    if ray.is_initialized():
+        yield
+        return
+    if address:
+        ray.init(address=address, log_to_driver=True)
+    else:
+        stay_on_loopback()
+        ray.init(
+            address="local",
+            num_cpus=num_cpus,
+            num_gpus=num_gpus,
+            _node_ip_address=LOOPBACK,
+            dashboard_host=LOOPBACK,
+        )
+    try:
+        yield
+    finally:
+        ray.shutdown()
