@@ -9,6 +9,7 @@ from ray import tune
 
 from core import statuses
 from core.metrics import reached
+from experiments.record.csvio import TEXT_COLUMNS
 from experiments.record.writer import FLUSH_EVERY_S, SweepRecord
 from experiments.results import error_message
 
@@ -17,6 +18,12 @@ from experiments.results import error_message
 # a pickle of its own (TuneController's state), apart from the callbacks: a stopper holding the
 # record itself would, after a resume, judge the budget on a stale copy.
 LIVE_RECORDS: dict[str, SweepRecord] = {}
+
+
+def recorded_result(row: dict[str, Any]) -> dict[str, Any]:
+    """A history row as the numbers Tune's result holds (its epoch also as Tune's iteration count)."""
+    numbers = {column: value for column, value in row.items() if column not in TEXT_COLUMNS and value != ""}
+    return {**numbers, "training_iteration": row["epoch"]}
 
 
 class RecordCallback(tune.Callback):
@@ -36,6 +43,13 @@ class RecordCallback(tune.Callback):
         self.ended = {trial_id for trial_id, trial in self.record.trials.items() if statuses.ended(trial.status)}
         if hasattr(self.scheduler, "replay"):
             self.scheduler.replay(self.record.arrivals(self.scheduler_metric))
+
+    def on_trial_start(self, iteration, trials, trial, **info) -> None:
+        """A trial the record holds as ended, which Tune's snapshot still held as running, returns at
+        once (train_cnn); Tune then tells its searcher and scheduler the trial's last result as of the
+        snapshot. Give Tune the record's last epoch instead, so they learn what the record holds."""
+        if trial.trial_id in self.ended and self.record.trials[trial.trial_id].last:
+            trial.update_last_result({**trial.last_result, **recorded_result(self.record.trials[trial.trial_id].last)})
 
     def on_trial_result(self, iteration, trials, trial, result, **info) -> None:
         self.record.add_result(trial.trial_id, trial.config, result)

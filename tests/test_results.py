@@ -136,3 +136,27 @@ def test_a_pbt_exploit_keeps_one_history_row_per_trained_epoch(record, tmp_path)
     again = SweepRecord(RunLocation(str(tmp_path), tmp_path), SPEC, ["hidden_units", "learning_rate"])
     again.load()
     assert again.epochs_spent == 5 and sorted(again.trials["b"].epochs) == [2, 3]
+
+
+def test_a_trial_that_ended_after_tunes_last_snapshot_hands_tune_its_recorded_final_result(record, tmp_path):
+    """Tune's snapshot still holds the trial at epoch 1; the record holds its end at epoch 2. On resume
+    the trial returns at once, and Tune tells its searcher and scheduler the trial's last result: the
+    record's, not the snapshot's."""
+    from ray.tune.experiment import Trial
+
+    from experiments.callbacks import RecordCallback
+
+    record.add_result("a", {"hidden_units": 8}, epoch(1, 0.5))
+    record.add_result("a", {"hidden_units": 8}, epoch(2, 0.6))
+    record.finish_trial("a", {}, None)
+    record.flush()
+    trial = Trial("train_cnn", config={"hidden_units": 8}, trial_id="a", stub=True)
+    trial.update_last_result({**epoch(1, 0.5), "training_iteration": 1, "done": False})
+    resumed = RecordCallback(SweepRecord(RunLocation(str(tmp_path), tmp_path), SPEC, ["hidden_units"]), None, "val_accuracy")
+    resumed.setup()
+    resumed.on_trial_start(0, [trial], trial)
+    assert (trial.last_result["val_accuracy"], trial.last_result["epoch"], trial.last_result["training_iteration"]) == (0.6, 2, 2)
+    unended = Trial("train_cnn", config={}, trial_id="b", stub=True)
+    unended.update_last_result({**epoch(1, 0.4), "training_iteration": 1})
+    resumed.on_trial_start(0, [unended], unended)
+    assert unended.last_result["val_accuracy"] == 0.4
