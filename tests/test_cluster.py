@@ -90,8 +90,11 @@ def kill_driver_when(command: list[str], env: dict[str, str], run_dir: Path, rea
     The kill waits until Tune's experiment snapshot has caught up with the record's last epoch: a trial
     that reported its first epoch after Tune's last snapshot is unknown to Tune on resume (README, Failures)."""
     log = run_dir.parent / f"{run_dir.name}-killed-driver.log"
+    # Tune's own period (10 s or more) can leave no moment with a current snapshot until every trial has
+    # started, on a loaded machine; a snapshot a second makes such moments come soon after ``ready()``.
+    snapshot_often = {**env, "TUNE_GLOBAL_CHECKPOINT_S": "1"}
     with log.open("w") as stream:
-        driver = subprocess.Popen(command, env=env, start_new_session=True, stdout=stream, stderr=stream)
+        driver = subprocess.Popen(command, env=snapshot_often, start_new_session=True, stdout=stream, stderr=stream)
 
     def ready_to_kill() -> bool:
         assert driver.poll() is None, f"the driver ended before the kill: {log.read_text()[-3000:]}"
