@@ -26,11 +26,13 @@ def test_images_keep_their_source_bytes_and_scale_as_before():
         "mnist-5k": (mnist_data()[0].reshape(-1, 28, 28, 1) / 255.0).astype(np.float32),
         "digits": (load_digits().images[..., np.newaxis] / 16.0).astype(np.float32),
     }
+    labels = {"mnist-5k": mnist_data()[1], "digits": load_digits().target}
     for name, scaled in before.items():
         data = prepare(name, test=0.1, seed=0)
         for images in (data.pool, data.test):
             assert images.pixels.dtype == np.uint8, name
         assert np.array_equal(load_split(name).x, scaled), name
+        assert np.array_equal(load_split(name).y, labels[name]), name
 
 
 def test_splits_are_stratified_shuffled_and_seeded():
