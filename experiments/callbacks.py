@@ -48,8 +48,9 @@ class RecordCallback(tune.Callback):
         """A trial the record holds as ended, which Tune's snapshot still held as running, returns at
         once (train_cnn); Tune then tells its searcher and scheduler the trial's last result as of the
         snapshot. Give Tune the record's last epoch instead, so they learn what the record holds."""
-        if trial.trial_id in self.ended and self.record.trials[trial.trial_id].last:
-            trial.update_last_result({**trial.last_result, **recorded_result(self.record.trials[trial.trial_id].last)})
+        last_epoch = self.record.trials[trial.trial_id].last if trial.trial_id in self.ended else {}
+        if last_epoch:
+            trial.update_last_result({**trial.last_result, **recorded_result(last_epoch)})
 
     def on_trial_result(self, iteration, trials, trial, result, **info) -> None:
         self.record.add_result(trial.trial_id, trial.config, result)
