@@ -21,6 +21,13 @@ Protocol, fixed before the first run (run on a quiet machine; every step is a wh
   3 repeats with search seeds 0, 1, 2; order rotated each repeat. Statistic per repeat: wall
   time over FIFO's and best validation accuracy minus FIFO's (points); median [min-max]. Goal:
   ASHA or HyperBand <= 0.30 of FIFO's time with a gap within 0.3 points.
+- halving (item 4, the workload the issue names; written 2026-12-03 before its first run):
+  benchmarks/experiments/halving.yaml, 81 random configurations of the quickstart space, up to
+  27 epochs (ASHA rungs 1, 3, 9, 27), the same 1,600 training / 400 validation images, 1 CPU per
+  trial, 2 at once. FIFO and ASHA (grace 1, factor 3) see the same draws within a repeat; 3
+  repeats with search seeds 0, 1, 2; order FIFO, ASHA in even repeats, ASHA, FIFO in odd ones.
+  Statistic and goal as for schedulers (ASHA <= 0.30 of FIFO's time, gap within 0.3 points:
+  with 400 validation images one image is 0.25 points).
 - threads (item 5, the premise of `cpu: auto`): benchmarks/experiments/parallel.yaml (8
   configurations x 5 epochs) with 1 CPU per trial (2 at once) and with 2 CPUs per trial (1 at
   once); alternated, 3 repeats; ratio wall(1 CPU) / wall(2 CPUs). Premise holds below 1.
@@ -28,7 +35,7 @@ Protocol, fixed before the first run (run on a quiet machine; every step is a wh
   starts from) and now; alternated, 3 repeats; ratio now/before.
 A goal is "met" only when the whole [min-max] interval is on its side of the goal.
 
-    python benchmarks/speed.py [--parts loop,schedulers,threads,quickstart] [--repeats 3] [--before REV]
+    python benchmarks/speed.py [--parts loop,schedulers,halving,threads,quickstart] [--repeats 3] [--before REV]
     python benchmarks/speed.py --smoke    # the loop part on 300 images for 3 epochs, once; records nothing
 """
 
@@ -120,16 +127,16 @@ def loop_part(repeats: int, smoke: bool) -> dict:
     return {"epoch_ratio": spread(ratios), "bare_startup_s": spread(bare_start), "cnn_tune_startup_s": spread(trial_start)}
 
 
-def schedulers_part(repeats: int) -> dict:
+def schedulers_part(repeats: int, part: str = "schedulers", names: tuple[str, ...] = tuple(SCHEDULERS)) -> dict:
+    """FIFO (``names[0]``) against each other scheduler on ``<part>.yaml``, the order rotated each repeat."""
     runs: list[dict] = []
-    names = list(SCHEDULERS)
     for repeat in range(repeats):
         order = names[repeat % len(names):] + names[: repeat % len(names)]
         runs.append({})
         for name in order:
-            seconds, table, _, _, _ = run_sweep(EXPERIMENTS / "schedulers.yaml", "--set", f"search.seed={repeat}", *SCHEDULERS[name])
-            runs[-1][name] = {"wall_s": seconds, "best": float(table.best_val_accuracy.max()), "trials": len(table)}
-        print(json.dumps({"part": "schedulers", "repeat": repeat, **runs[-1]}), flush=True)
+            seconds, table, history, _, _ = run_sweep(EXPERIMENTS / f"{part}.yaml", "--set", f"search.seed={repeat}", *SCHEDULERS[name])
+            runs[-1][name] = {"wall_s": seconds, "best": float(table.best_val_accuracy.max()), "trials": len(table), "epochs": len(history)}
+        print(json.dumps({"part": part, "repeat": repeat, **runs[-1]}), flush=True)
     out = {}
     for name in names[1:]:
         out[name] = {"time_over_fifo": spread([r[name]["wall_s"] / r["fifo"]["wall_s"] for r in runs]),
@@ -176,7 +183,7 @@ def quickstart_part(repeats: int, before: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--parts", default="loop,schedulers,threads,quickstart")
+    parser.add_argument("--parts", default="loop,schedulers,halving,threads,quickstart")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--before", default="9ab6815", help="git revision of the code to compare the quickstart with")
     parser.add_argument("--smoke", action="store_true", help="the loop part on 300 images, 3 epochs, once; records nothing")
@@ -195,6 +202,10 @@ def main() -> None:
         figures["schedulers"] = found = schedulers_part(repeats)
         said.append("time/FIFO " + ", ".join(f"{name} {verdict(found[name]['time_over_fifo'], 0.30)} gap {verdict(found[name]['gap_points'], 0.3)} pts"
                                             for name in ("asha", "hyperband", "bohb")) + f" (FIFO {found['fifo_wall_s']['median']:.0f} s)")
+    if "halving" in parts:
+        figures["halving"] = found = schedulers_part(repeats, "halving", ("fifo", "asha"))
+        said.append(f"81 configs x 27 epochs: time/FIFO asha {verdict(found['asha']['time_over_fifo'], 0.30)} "
+                    f"gap {verdict(found['asha']['gap_points'], 0.3)} pts (FIFO {found['fifo_wall_s']['median']:.0f} s)")
     if "threads" in parts:
         grid = cnn_tune("run", str(EXPERIMENTS / "parallel.yaml"), "--verbose", "0", "--name", "threads")
         figures["threads"] = found = paired(repeats, "threads", [*grid, "--set", "resources.cpu=2"], [*grid, "--set", "resources.cpu=1"])
