@@ -96,6 +96,31 @@ def test_speed():
     check_speed(run("speed.py"))
 
 
+def check_peers(out: str) -> None:
+    """Each tool trains exactly the epoch budget; the ratio, the accuracy gap and the target times agree with the runs."""
+    (row,), summary = printed(out)  # smoke: one repeat
+    tools = ("cnn-tune", "kerastuner-random", "kerastuner-hyperband", "optuna-tpe-sha")
+    assert set(row) == {"repeat", *tools}
+    for tool in tools:
+        assert row[tool]["epochs"] == 4, f"{tool}: smoke budget of 4 epochs in all"
+        assert seconds(row[tool]["wall_s"]) and 0 <= row[tool]["best"] <= 1
+        assert row[tool]["to_target_s"] is None or seconds(row[tool]["to_target_s"])
+    fastest_peer = min(row[tool]["wall_s"] for tool in tools[1:])
+    assert figure(summary, "cnn-tune / fastest peer wall") == pytest.approx(row["cnn-tune"]["wall_s"] / fastest_peer, abs=0.006)
+    best_peer = max(row[tool]["best"] for tool in tools[1:])
+    assert figure(summary, "minus best peer") == pytest.approx(100 * (row["cnn-tune"]["best"] - best_peer), abs=0.006)
+    walls, targets = summary.split("median seconds to 0.97:")
+    for tool in tools:
+        to_target = row[tool]["to_target_s"]
+        assert figure(walls, f"{tool} ") == pytest.approx(row[tool]["wall_s"], abs=0.6)
+        assert figure(targets, f"{tool} ") == (math.inf if to_target is None else pytest.approx(to_target, abs=0.6))
+        assert re.search(rf"{re.escape(tool)} \S+ \({int(to_target is not None)}/1 reached\)", targets)
+
+
+def test_peers():
+    check_peers(run("peers.py"))
+
+
 def check_overhead(out: str) -> None:
     """Wall time over the sleeps' theoretical minimum, the driver's memory and what fits in 2 GB."""
     (row,), summary = printed(out)  # smoke: one repeat
