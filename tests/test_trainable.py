@@ -212,6 +212,20 @@ def test_later_epochs_reuse_the_traced_train_and_test_steps(data):
     assert first > 0 and len(traced) == first
 
 
+def test_a_trial_reports_the_same_whatever_trials_its_process_ran_before(data):
+    """Ray reuses a trial's process for the next trial: what a trial learns must not depend on it."""
+    settings = TrainSettings(max_epochs=2)
+    wanted = Hyperparameters(hidden_units=16, dropout=0.3, learning_rate=3e-3)
+
+    def epochs(hp):
+        trial = CnnTrial(hp, data, settings)
+        return [trial.run_epoch() for _ in range(settings.max_epochs)]
+
+    first = epochs(wanted)
+    epochs(Hyperparameters(hidden_units=24, dropout=0.1, batch_size=16, augmentation=0.1))
+    assert epochs(wanted) == first
+
+
 def test_final_model_scores_on_plain_float_images_what_fit_final_reports(tmp_path):
     import keras
 
