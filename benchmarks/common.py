@@ -12,6 +12,7 @@ import shlex
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from datetime import datetime, timezone
@@ -90,6 +91,18 @@ def python(*args: str) -> list[str]:
 
 def cnn_tune(*args: str) -> list[str]:
     return [str(Path(sys.executable).with_name("cnn-tune")), *args]
+
+
+def run_sweep(experiment: Path, *extra: str) -> tuple[float, Any, Any, Path, float]:
+    """Wall seconds, results and history (DataFrames) of one `cnn-tune run`, its folder, and when it
+    started (epoch seconds). The folder is kept for the caller to read; it lives in the system's temp."""
+    import pandas as pd
+
+    storage = Path(tempfile.mkdtemp(prefix="bench-"))
+    started = time.time()
+    seconds, _ = timed_process(cnn_tune("run", str(experiment), "--storage", str(storage), "--name", "run", "--verbose", "0", *extra))
+    run_dir = storage / "run"
+    return seconds, pd.read_csv(run_dir / "results.csv"), pd.read_csv(run_dir / "history.csv"), run_dir, started
 
 
 def record(name: str, command: str, figures: dict[str, Any], summary: str, smoke: bool = False) -> Path | None:

@@ -42,15 +42,17 @@ import os
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import ROOT, cnn_tune, python, record, spread, timed_process, verdict  # noqa: E402
+from benchmarks.common import ROOT, python, record, run_sweep, spread, timed_process, verdict  # noqa: E402
 
 EXPERIMENT = ROOT / "benchmarks" / "experiments" / "peers.yaml"
 TOOLS = ("cnn-tune", "kerastuner-random", "kerastuner-hyperband", "optuna-tpe-sha")
 TARGET = 0.97
+WIDTH, LEARNING_RATE, BATCH_SIZES = (64, 1024), (1e-4, 1e-1), [32, 64, 128]  # the space, as peers.yaml states it
 FULL = {"limit": 2000, "budget": 144, "epochs": 9}
 SMOKE = {"limit": 300, "budget": 4, "epochs": 2}
 
@@ -97,10 +99,10 @@ def peer(tool: str, seed: int, sizes: dict, out: Path) -> None:
 
         class HyperModel(keras_tuner.HyperModel):
             def build(self, hp):
-                return model(hp.Int("hidden_units", 64, 1024), hp.Float("learning_rate", 1e-4, 1e-1, sampling="log"))
+                return model(hp.Int("hidden_units", *WIDTH), hp.Float("learning_rate", *LEARNING_RATE, sampling="log"))
 
             def fit(self, hp, built, *args, **kwargs):
-                return built.fit(*args, batch_size=hp.Choice("batch_size", [32, 64, 128]), **kwargs)
+                return built.fit(*args, batch_size=hp.Choice("batch_size", BATCH_SIZES), **kwargs)
 
         common = {"objective": "val_accuracy", "seed": seed, "directory": tempfile.mkdtemp(), "project_name": tool}
         if tool == "kerastuner-random":
@@ -120,7 +122,7 @@ def peer(tool: str, seed: int, sizes: dict, out: Path) -> None:
                                 pruner=optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3))
 
     def objective(trial: optuna.Trial) -> float:
-        built = model(trial.suggest_int("hidden_units", 64, 1024), trial.suggest_float("learning_rate", 1e-4, 1e-1, log=True))
+        built = model(trial.suggest_int("hidden_units", *WIDTH), trial.suggest_float("learning_rate", *LEARNING_RATE, log=True))
         seen: list[float] = []
 
         class Report(keras.callbacks.Callback):
@@ -133,7 +135,7 @@ def peer(tool: str, seed: int, sizes: dict, out: Path) -> None:
                 elif trial.should_prune():
                     self.model.stop_training = True
 
-        built.fit(x, y, batch_size=trial.suggest_categorical("batch_size", [32, 64, 128]), epochs=epochs,
+        built.fit(x, y, batch_size=trial.suggest_categorical("batch_size", BATCH_SIZES), epochs=epochs,
                   validation_data=(xv, yv), callbacks=[Report()], verbose=0)
         if len(seen) < epochs and budget.left > 0:
             raise optuna.TrialPruned()
@@ -144,21 +146,17 @@ def peer(tool: str, seed: int, sizes: dict, out: Path) -> None:
 
 def run_tool(tool: str, seed: int, sizes: dict, smoke: bool) -> dict:
     """One whole process: wall seconds, and every epoch's (seconds from process start, val_accuracy)."""
-    started = time.time()
-    with tempfile.TemporaryDirectory() as work:
-        if tool == "cnn-tune":
-            extra = ["--set", f"dataset.limit={sizes['limit']}", "--set", f"stop.epochs_budget={sizes['budget']}",
-                     "--set", f"train.max_epochs={sizes['epochs']}", "--set", f"search.seed={seed}"]
-            wall, _ = timed_process(cnn_tune("run", str(EXPERIMENT), "--storage", work, "--name", "peers", "--verbose", "0", *extra))
-            import pandas as pd
-
-            history = pd.read_csv(Path(work) / "peers" / "history.csv")
-            epochs = [{"t": pd.Timestamp(row.timestamp).timestamp() - started, "val_accuracy": row.val_accuracy}
-                      for row in history.itertuples()]
-        else:
+    if tool == "cnn-tune":
+        extra = ["--set", f"dataset.limit={sizes['limit']}", "--set", f"stop.epochs_budget={sizes['budget']}",
+                 "--set", f"train.max_epochs={sizes['epochs']}", "--set", f"search.seed={seed}"]
+        wall, _, history, _, started = run_sweep(EXPERIMENT, *extra)
+        epochs = [{"t": datetime.fromisoformat(row.timestamp).timestamp() - started, "val_accuracy": row.val_accuracy}
+                  for row in history.itertuples()]
+    else:
+        with tempfile.TemporaryDirectory() as work:
             out = Path(work) / "epochs.jsonl"
             args = ["--peer", tool, "--seed", str(seed), "--out", str(out), *(["--smoke"] if smoke else [])]
-            wall, _ = timed_process(python(__file__, *args), env={"PEERS_STARTED": repr(started)})
+            wall, _ = timed_process(python(__file__, *args), env={"PEERS_STARTED": repr(time.time())})
             epochs = [json.loads(line) for line in out.read_text().splitlines()]
     reached = [e["t"] for e in epochs if e["val_accuracy"] >= TARGET]
     return {"wall_s": wall, "epochs": len(epochs), "best": max(e["val_accuracy"] for e in epochs),

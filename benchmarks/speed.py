@@ -55,7 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pandas as pd  # noqa: E402
 
-from benchmarks.common import ROOT, cnn_tune, python, record, spread, timed_process, verdict  # noqa: E402
+from benchmarks.common import ROOT, cnn_tune, python, record, run_sweep, spread, timed_process, verdict  # noqa: E402
 
 EXPERIMENTS = ROOT / "benchmarks" / "experiments"
 SCHEDULERS = {
@@ -98,15 +98,6 @@ def steady(ends: list[float]) -> tuple[float, float]:
     """(steady epoch seconds, start-up seconds) from epoch end times since process start."""
     epoch = statistics.median(b - a for a, b in zip(ends[1:], ends[2:]))
     return epoch, ends[0] - epoch
-
-
-def run_sweep(experiment: Path, *extra: str) -> tuple[float, pd.DataFrame, pd.DataFrame, Path, float]:
-    """Wall seconds, results and history of one `cnn-tune run`, its folder, and when it started (epoch seconds)."""
-    storage = Path(tempfile.mkdtemp(prefix="speed-"))
-    started = time.time()
-    seconds, _ = timed_process(cnn_tune("run", str(experiment), "--storage", str(storage), "--name", "speed", "--verbose", "0", *extra))
-    run_dir = storage / "speed"
-    return seconds, pd.read_csv(run_dir / "results.csv"), pd.read_csv(run_dir / "history.csv"), run_dir, started
 
 
 def loop_part(repeats: int, smoke: bool) -> dict:
