@@ -120,8 +120,8 @@ class CnnTrial:
         import keras
 
         # A reused actor starts every trial from a clean slate (names, seeds), without the full
-        # garbage collection clear_session runs by default, which took about 0.4 s of a trial's
-        # 1.6 s of set-up here; refcounting and Python's own collector free the last trial's model.
+        # garbage collection clear_session runs by default (about 0.4 s a trial in an exploratory
+        # measurement); refcounting and Python's own collector free the last trial's model.
         keras.backend.clear_session(free_memory=False)
         keras.utils.set_random_seed(settings.seed)
         self.hp, self.settings = hp, settings
