@@ -44,12 +44,14 @@ def run(
     num_cpus: int | None = None,
     num_gpus: int | None = None,
     verbose: int | None = None,
+    dashboard: bool = False,
     **overrides: Any,
 ) -> SweepResult:
     """Run a sweep by experiment name, YAML path, mapping or Spec; overrides are spec keys.
 
     ``verbose`` defaults to Ray Tune's own progress table in a notebook (it redraws in
     place, so a large sweep stays one table), and to a line per finished trial elsewhere.
+    ``dashboard`` starts the local Ray instance's dashboard (a cluster keeps its own).
     """
     spec = validate(experiment, **overrides)
     if verbose is None:
@@ -60,4 +62,4 @@ def run(
         spec = spec.smoke()
     from experiments.runner import run_spec
 
-    return run_spec(spec, address=address, resume=resume, num_cpus=num_cpus, num_gpus=num_gpus, verbose=verbose)
+    return run_spec(spec, address=address, resume=resume, num_cpus=num_cpus, num_gpus=num_gpus, verbose=verbose, dashboard=dashboard)

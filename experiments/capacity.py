@@ -124,19 +124,34 @@ def local_capacity(num_cpus: int | None, num_gpus: int | None) -> dict[str, floa
     return {"CPU": num_cpus or machine_cpus(), "GPU": num_gpus}
 
 
-def cluster_nodes() -> list[dict[str, float]]:
-    """Resources of every node the cluster has, or can add: its live nodes and, on a head
-    started by `ray up`, each node type the autoscaler may launch (GPU workers often start at 0)."""
+def live_nodes() -> list[dict[str, float]]:
     import ray
 
-    nodes = [node["Resources"] for node in ray.nodes() if node.get("Alive")]
-    bootstrap = Path(AUTOSCALER_CONFIG).expanduser()
-    if bootstrap.is_file():
-        import yaml
+    return [node["Resources"] for node in ray.nodes() if node.get("Alive")]
 
-        node_types = (yaml.safe_load(bootstrap.read_text()) or {}).get("available_node_types", {})
-        nodes += [node_type.get("resources", {}) for node_type in node_types.values() if node_type.get("max_workers", 1)]
-    return nodes
+
+def autoscaled_nodes() -> list[dict[str, float]]:
+    """On a head started by `ray up`, each node type the autoscaler may launch (GPU workers often start at 0)."""
+    bootstrap = Path(AUTOSCALER_CONFIG).expanduser()
+    if not bootstrap.is_file():
+        return []
+    import yaml
+
+    node_types = (yaml.safe_load(bootstrap.read_text()) or {}).get("available_node_types", {})
+    return [node_type.get("resources", {}) for node_type in node_types.values() if node_type.get("max_workers", 1)]
+
+
+def queue_limit(spec: Spec, nodes: list[dict[str, float]]) -> int:
+    """The trials Tune may hold waiting beside the running ones: as many as ``nodes`` run at once, so that
+    a freed slot is taken at once. Ray's own limit for random and grid search, max(200, 1.1 x CPUs), is
+    there to wake an autoscaler; elsewhere it makes a placement group and a trial folder for each of up to
+    200 trials that a budget may never reach."""
+    cpu, gpu = spec.resources.cpu, spec.resources.gpu
+    slots = 0
+    for node in nodes:
+        fits = math.floor(node.get("CPU", 0) / cpu + 1e-9)
+        slots += min(fits, math.floor(node.get("GPU", 0) / gpu + 1e-9)) if gpu else fits
+    return max(1, slots)
 
 
 def largest(nodes: list[dict[str, float]]) -> dict[str, float]:

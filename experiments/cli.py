@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--num-cpus", type=int, help="CPUs of the local Ray instance (default: all)")
     run.add_argument("--num-gpus", type=int, help="GPUs of the local Ray instance (default: detected; logical GPUs allowed)")
     run.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2, 3], help="Ray Tune's progress output")
+    run.add_argument("--dashboard", action="store_true", help="start the local Ray instance's dashboard (127.0.0.1:8265)")
 
     validate = commands.add_parser("validate", help="check a spec without starting Ray")
     _spec_arguments(validate)
@@ -163,6 +164,7 @@ def command_run(args: argparse.Namespace) -> int:
             num_cpus=args.num_cpus,
             num_gpus=args.num_gpus,
             verbose=args.verbose,
+            dashboard=args.dashboard,
         )
     except InputError:
         raise

@@ -7,19 +7,23 @@ auto`` is made a number once Ray's nodes are known, and that number is what the 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from datetime import datetime, timezone
+from typing import Iterator
 
 from core import statuses
 from core.errors import InputError
 from experiments.capacity import (
     check_fits,
+    autoscaled_nodes,
     check_shared_storage,
-    cluster_nodes,
     cpu_as_recorded,
     largest,
+    live_nodes,
     local_capacity,
+    queue_limit,
     resolve_cpu,
 )
 from experiments.final import run_final
@@ -55,6 +59,7 @@ def run_spec(
     num_cpus: int | None = None,
     num_gpus: int | None = None,
     verbose: int = 1,
+    dashboard: bool = False,
 ) -> SweepResult:
     """Run (or resume) the sweep ``spec`` describes and return what it left on disk.
 
@@ -75,14 +80,16 @@ def run_spec(
         # one, so that no snapshot names a deleted checkpoint. Only HyperBand's close rungs, or a small
         # `checkpoint.every` or `interval_s`, checkpoint that often; the snapshot is needed: no warning.
         os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
-        with ray_session(address, num_cpus, num_gpus):
-            nodes = cluster_nodes()
+        with ray_session(address, num_cpus, num_gpus, dashboard):
+            live, scalable = live_nodes(), autoscaled_nodes()
+            nodes = live + scalable
             spec, share = resolve_cpu(spec, nodes)
             _say(share and share.line(), verbose)
             check_fits(spec, largest(nodes), "the cluster" if address else "this machine")
             check_shared_storage(spec, location, len(nodes))
             write_manifest(spec, location, resume)
-            build_tuner(spec, data, location, resume, verbose).fit()
+            with environment_default("TUNE_MAX_PENDING_TRIALS_PG", None if scalable else str(queue_limit(spec, live))):
+                build_tuner(spec, data, location, resume, verbose).fit()
             result = SweepResult(location.local)
             if result.summary["state"] == statuses.SWEEP_INTERRUPTED:
                 write_manifest(spec, location, resume, finished=True)
@@ -93,6 +100,19 @@ def run_spec(
             write_report(result)
         write_manifest(spec, location, resume, finished=True)  # publishes the report too
         return result
+
+
+@contextlib.contextmanager
+def environment_default(name: str, value: str | None) -> Iterator[None]:
+    """``name`` set to ``value`` inside the block, unless the user set it (or ``value`` is None)."""
+    if value is None or name in os.environ:
+        yield
+        return
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        del os.environ[name]
 
 
 def _say(line: str | None, verbose: int) -> None:

@@ -64,9 +64,11 @@ def test_a_searcher_that_exhausts_a_small_space_ends_the_sweep_as_finished(tmp_p
     assert (tmp_path / "exhaust" / "report.html").is_file()  # the normal ending: the report is written
 
 
-def test_an_epochs_budget_ends_every_trial_with_its_reason(tmp_path, short_tmp):
+def test_an_epochs_budget_ends_every_trial_with_its_reason_and_queues_no_trial_it_cannot_run(tmp_path, short_tmp):
+    """200 samples, a budget of 5 epochs: Tune queues a trial per free slot (2 here), not the 200 its
+    default holds waiting for an autoscaler, each with a placement group and a folder."""
     spec = experiment(
-        tmp_path, "epochs", space="quickstart", search={"algorithm": "random", "num_samples": 8},
+        tmp_path, "epochs", space="quickstart", search={"algorithm": "random", "num_samples": 200},
         train={"max_epochs": 4}, stop={"epochs_budget": 5},
     )
     code, out, err = finished(str(spec), "--storage", str(tmp_path), "--num-cpus", "2", short_tmp=short_tmp)
@@ -78,6 +80,8 @@ def test_an_epochs_budget_ends_every_trial_with_its_reason(tmp_path, short_tmp):
     cut = table[(table.epochs < 4) & (table.status == "stopped_early")]
     assert len(cut) >= 1 and set(cut.stopped_by) == {"budget"}
     assert sum(summary["status_counts"].values()) == summary["trials"] == len(table)
+    made = list((tmp_path / "epochs").glob("train_cnn_*"))
+    assert len(table) <= len(made) <= len(table) + 2 + 2, "trials run, and at most 2 running and 2 queued"
 
 
 def test_a_time_budget_counts_running_time_across_a_resume(tmp_path, short_tmp):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import InputError
-from experiments.capacity import check_fits, cpu_as_recorded, local_capacity, resolve_cpu, share_cpus
+from experiments.capacity import check_fits, cpu_as_recorded, local_capacity, queue_limit, resolve_cpu, share_cpus
 from experiments.spec import load_spec
 from experiments.storage import run_location
 
@@ -75,6 +75,13 @@ def test_the_largest_node_a_trial_can_land_on_sets_the_cores():
     assert resolve_cpu(spec_of(), nodes)[1].cores == 32
     gpu_trials = spec_of(resources={"gpu": 0.5})  # only the GPU node takes them: 8 cores, 2 trials at once
     assert resolve_cpu(gpu_trials, nodes)[0].resources.cpu == 4.0
+
+
+def test_tune_queues_as_many_trials_as_every_node_runs_at_once():
+    nodes = [{"CPU": 4, "GPU": 0}, {"CPU": 32, "GPU": 0}, {"CPU": 8, "GPU": 1}]
+    assert queue_limit(spec_of(resources={"cpu": 4}), nodes) == 1 + 8 + 2
+    assert queue_limit(spec_of(resources={"cpu": 1, "gpu": 0.5}), nodes) == 2  # the GPU node's 2 halves
+    assert queue_limit(spec_of(resources={"cpu": 64}), nodes) == 1  # never none: Tune would queue nothing
 
 
 def test_auto_fits_wherever_one_cpu_does():
