@@ -11,6 +11,8 @@ from typing import Iterable
 
 from core.metrics import REPORTED_METRICS, running_best
 
+TRIAL_ENDS = "trial_ends.csv"  # a results.csv row appended as each trial ends: what results.csv is compacted from
+
 HISTORY_COLUMNS = (
     "trial_id",
     "epoch",

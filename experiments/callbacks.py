@@ -54,20 +54,19 @@ class RecordCallback(tune.Callback):
 
     def on_trial_result(self, iteration, trials, trial, result, **info) -> None:
         self.record.add_result(trial.trial_id, trial.config, result)
-        if time.time() - self.last_flush > FLUSH_EVERY_S:
-            self.flush()
+        self.flush_due()
 
     def on_trial_complete(self, iteration, trials, trial, **info) -> None:
         if trial.trial_id in self.ended:  # ended before a crash; the trainable only returned
             return
         self.ended.add(trial.trial_id)
         self.record.finish_trial(trial.trial_id, trial.config, None)
-        self.flush()
+        self.flush_due()
 
     def on_trial_error(self, iteration, trials, trial, **info) -> None:
         self.ended.add(trial.trial_id)
         self.record.finish_trial(trial.trial_id, trial.config, error_message(trial))
-        self.flush()
+        self.flush_due()
 
     def on_trial_recover(self, iteration, trials, trial, **info) -> None:
         self.record.add_retry(trial.trial_id)
@@ -95,6 +94,11 @@ class RecordCallback(tune.Callback):
             exhausted = getattr(self.searcher, "exhausted", False)
             return statuses.END_SEARCHER_EXHAUSTED if exhausted else statuses.END_INTERRUPTED
         return statuses.END_SAMPLES
+
+    def flush_due(self) -> None:
+        """Compact the record at a bounded rate: each compaction costs the whole sweep, a result only its row."""
+        if time.time() - self.last_flush > FLUSH_EVERY_S:
+            self.flush()
 
     def flush(self) -> None:
         self.record.flush()

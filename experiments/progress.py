@@ -76,8 +76,7 @@ class ProgressCallback(tune.Callback):
             return
         self.last_heartbeat = time.time()
         running = sum(1 for t in trials if t.status == "RUNNING")
-        done = sum(1 for record in self.record.trials.values() if statuses.ended(record.status))
-        self._print(f"{running} running, {done} finished of {self.total or '?'}; {self._best(self.record.best())}")
+        self._print(f"{running} running, {self.record.ended} finished of {self.total or '?'}; {self._best(self.record.best())}")
 
     def on_experiment_end(self, trials, **info) -> None:
         """The trials the record counts, as summary.json does: Tune's list also holds trials it

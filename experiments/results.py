@@ -5,6 +5,7 @@ The writer is ``experiments.record``; this side only reads the files it leaves.
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from functools import cached_property
@@ -12,12 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from core import statuses
+from core.schema import HISTORY_COLUMNS, TRIAL_ENDS
 from experiments.record.csvio import TEXT_COLUMNS, read_rows
+from experiments.record.trial import latest_reports
 
 
 def ended_trials(run_dir: Path) -> frozenset[str]:
-    """The trials whose end the record holds (completed, stopped, diverged or errored)."""
-    return frozenset(row["trial_id"] for row in read_rows(run_dir / "results.csv") if statuses.ended(row["status"]))
+    """The trials whose end the record holds (completed, stopped, diverged or errored): in results.csv
+    as last compacted, or logged since."""
+    compacted = {row["trial_id"] for row in read_rows(run_dir / "results.csv") if statuses.ended(row["status"])}
+    return frozenset(compacted | {row["trial_id"] for row in read_rows(run_dir / TRIAL_ENDS)})
 
 
 def error_message(trial) -> str:
@@ -53,9 +58,16 @@ class SweepResult:
 
     @cached_property
     def history(self):
+        """One row per trial-epoch, also while the sweep runs: a report that repeats an epoch replaces
+        the earlier one (the writer compacts the file itself at the end), and a row still being
+        appended is left out."""
         import pandas as pd
 
-        return pd.read_csv(self.run_dir / "history.csv", dtype=dict.fromkeys(TEXT_COLUMNS, str))
+        text = (self.run_dir / "history.csv").read_text()
+        complete = text[: text.rfind("\n") + 1] or ",".join(HISTORY_COLUMNS) + "\n"  # a file just created is empty
+        frame = pd.read_csv(io.StringIO(complete), dtype=dict.fromkeys(TEXT_COLUMNS, str))
+        kept = latest_reports(zip(frame.trial_id, frame.restored_from.fillna(""), frame.epoch))
+        return frame.iloc[kept].reset_index(drop=True)
 
     @property
     def best(self) -> dict[str, Any] | None:

@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+from core.schema import TRIAL_ENDS
+
 RECORD_FILES = (
     "results.csv",
     "history.csv",
+    TRIAL_ENDS,
     "summary.json",
     "manifest.json",
     "final.json",

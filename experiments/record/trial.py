@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from core import statuses
 from core.metrics import best_of, reached
@@ -12,10 +12,12 @@ from experiments.record.csvio import finite, truthy
 
 @dataclass
 class TrialRecord:
+    """A trial's rows of its current lineage while it runs; once it ended, only its last and best."""
+
     trial_id: str
     config: dict[str, Any]
     epochs: dict[int, dict[str, Any]] = field(default_factory=dict)  # this lineage's rows, by epoch
-    superseded: list[dict[str, Any]] = field(default_factory=list)  # rows trained before PBT replaced its weights
+    trained: int = 0  # epochs trained, each counted once (PBT's replaced lineages included)
     status: str = statuses.RUNNING
     stopped_by: str = ""
     error: str = ""
@@ -24,19 +26,19 @@ class TrialRecord:
     def add(self, row: dict[str, Any]) -> bool:
         """Keep ``row``; True when it replaces a row of the same epoch (a trial restored from its own
         older checkpoint trains that epoch again). A row restored from another trial's checkpoint
-        (PBT's exploit) starts a new lineage: the rows trained before stay, superseded."""
+        (PBT's exploit) starts a new lineage: the rows trained before stay in history.csv only."""
         if row.get("restored_from"):
-            self.superseded.extend(self.epochs.values())
             self.epochs = {}
         epoch = int(row["epoch"])
         repeated = epoch in self.epochs
         self.epochs[epoch] = row
+        self.trained += not repeated
         return repeated
 
-    @property
-    def trained(self) -> int:
-        """Epochs this trial trained (each recorded once)."""
-        return len(self.epochs) + len(self.superseded)
+    def close(self, metric: str, mode: str) -> None:
+        """Drop what an ended trial's table row and the summary no longer read: all but its last and best epochs."""
+        kept = {self.last.get("epoch"), self.best_epoch(metric, mode).get("epoch")}
+        self.epochs = {epoch: row for epoch, row in self.epochs.items() if epoch in kept}
 
     @property
     def last(self) -> dict[str, Any]:
@@ -45,6 +47,22 @@ class TrialRecord:
     def best_epoch(self, metric: str, mode: str) -> dict[str, Any]:
         finite_rows = [row for row in self.epochs.values() if finite(row.get(metric))]
         return best_of(finite_rows, lambda row: float(row[metric]), mode) if finite_rows else {}
+
+
+def latest_reports(keys: Iterable[tuple[str, Any, Any]]) -> list[int]:
+    """Positions of the history rows the record keeps, from each row's (trial_id, restored_from, epoch):
+    a report of an epoch its lineage already reported replaces it; PBT's earlier lineages stay."""
+    kept: dict[tuple[str, int, int], int] = {}
+    lineage: dict[str, int] = {}
+    for position, (trial_id, restored_from, epoch) in enumerate(keys):
+        lineage[trial_id] = lineage.get(trial_id, 0) + bool(restored_from)
+        kept[(trial_id, lineage[trial_id], int(epoch))] = position
+    return sorted(kept.values())
+
+
+def current_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """History rows as the record keeps them, in the order their reports arrived."""
+    return [rows[i] for i in latest_reports((row["trial_id"], row.get("restored_from"), row["epoch"]) for row in rows)]
 
 
 @dataclass(frozen=True)

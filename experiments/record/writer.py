@@ -1,9 +1,12 @@
 """The writer of a sweep's record: history as Ray hands it over, the per-trial table and the summary.
 
-``history.csv`` gets one row per trial-epoch the moment Ray hands it to the driver
-(append-only, so a killed driver loses nothing it had seen); ``results.csv`` (one
-row per trial) and ``summary.json`` are rewritten whenever a trial finishes and at
-most every few seconds otherwise. On ``--resume`` the writer reads them back.
+The hot path only appends, so a result costs the same in the 10,000th trial as in the first:
+``history.csv`` gets one row per report the moment Ray hands it to the driver, and
+``trial_ends.csv`` one row per trial as it ends (a killed driver loses nothing it had seen).
+``results.csv`` (one row per trial) and ``summary.json`` are compacted from what the driver
+holds at most every few seconds and at the end; a report that repeats an epoch is appended
+too, and ``history.csv`` is compacted to one row per epoch at the end. In memory an ended
+trial keeps two rows, its last and best. On ``--resume`` the writer reads it all back.
 """
 
 from __future__ import annotations
@@ -15,9 +18,9 @@ from typing import Any
 
 from core import statuses
 from core.metrics import REPORTED_METRICS, best_of, metric_mode
-from core.schema import HISTORY_COLUMNS, result_columns
+from core.schema import HISTORY_COLUMNS, TRIAL_ENDS, result_columns
 from experiments.record.csvio import append_row, atomic_write, finite, parse, parse_row, read_rows, write_rows
-from experiments.record.trial import EndRules, TrialRecord, classify_end
+from experiments.record.trial import EndRules, TrialRecord, classify_end, current_rows
 from experiments.storage import RunLocation
 
 FLUSH_EVERY_S = 5.0
@@ -36,6 +39,9 @@ class SweepRecord:
         self.rules = EndRules(self.metric, self.mode, spec_data["train"]["max_epochs"], self.stop.get("target"))
         self.hyperparameters = hyperparameters
         self.trials: dict[str, TrialRecord] = {}
+        self.epochs_spent = 0  # epochs trained by every trial, each counted once
+        self.ended = 0
+        self.repeated = False  # history.csv holds a report that a later one replaced
         self.started = time.time()  # the sweep's first start
         self.session_started = self.started  # this driver's start
         self.running_before = 0.0  # seconds the sweep ran under earlier drivers
@@ -53,7 +59,8 @@ class SweepRecord:
             summary = json.loads(summary_path.read_text())
             self.started = summary.get("started_unix", self.started)
             self.running_before = summary.get("running_s", 0.0)
-        for row in read_rows(self.run_dir / "results.csv"):
+        # the table as last compacted, then the ends logged since
+        for row in [*read_rows(self.run_dir / "results.csv"), *read_rows(self.run_dir / TRIAL_ENDS)]:
             config = {k: parse(row[k]) for k in self.hyperparameters if row.get(k, "") != ""}
             self.trials[row["trial_id"]] = TrialRecord(
                 row["trial_id"],
@@ -65,22 +72,24 @@ class SweepRecord:
             )
         history = read_rows(self.run_dir / "history.csv")
         for row in history:
-            self._trial(row["trial_id"]).add(parse_row(row))
-        if history:
-            self._rewrite_history()
+            self.repeated |= self._trial(row["trial_id"]).add(parse_row(row))
+        self.compact_history()
+        for record in self.trials.values():
+            self.epochs_spent += record.trained
+            if statuses.ended(record.status):
+                self.ended += 1
+                record.close(self.metric, self.mode)
 
-    def _epoch_rows(self) -> list[dict[str, Any]]:
-        """Every recorded trial-epoch, in the order the driver received them."""
-        rows = [row for record in self.trials.values() for row in (*record.superseded, *record.epochs.values())]
-        return sorted(rows, key=lambda row: row["timestamp"])
-
-    def _rewrite_history(self) -> None:
-        """One row per trial-epoch, in arrival order: a resumed trial's repeated epochs keep their last report."""
-        write_rows(self.run_dir / "history.csv", HISTORY_COLUMNS, self._epoch_rows())
+    def compact_history(self) -> None:
+        """One row per trial-epoch, in arrival order: a repeated epoch keeps its last report."""
+        if self.repeated:
+            rows = current_rows(read_rows(self.run_dir / "history.csv"))
+            write_rows(self.run_dir / "history.csv", HISTORY_COLUMNS, rows)
+            self.repeated = False
 
     def arrivals(self, metric: str) -> list[tuple[str, int, float]]:
         """(trial_id, epoch, value of ``metric``) of every recorded epoch, in the order the driver received them."""
-        rows = [row for row in self._epoch_rows() if finite(row.get(metric))]
+        rows = [row for row in current_rows(read_rows(self.run_dir / "history.csv")) if finite(row.get(metric))]
         return [(row["trial_id"], int(row["epoch"]), float(row[metric])) for row in rows]
 
     # ---- recording
@@ -91,17 +100,13 @@ class SweepRecord:
         record = self._trial(trial_id)
         record.config = {k: v for k, v in config.items() if k in self.hyperparameters}
         record.status = statuses.RUNNING
-        if record.add(row):
-            self._rewrite_history()
-        else:
-            append_row(self.run_dir / "history.csv", HISTORY_COLUMNS, row)
+        repeated = record.add(row)
+        self.repeated |= repeated
+        self.epochs_spent += not repeated
+        append_row(self.run_dir / "history.csv", HISTORY_COLUMNS, row)
 
     def add_retry(self, trial_id: str) -> None:
         self._trial(trial_id).retries += 1
-
-    @property
-    def epochs_spent(self) -> int:
-        return sum(record.trained for record in self.trials.values())
 
     def running_s(self, now: float | None = None) -> float:
         """Seconds the sweep has run, summed over every driver that ran it (downtime excluded)."""
@@ -126,26 +131,27 @@ class SweepRecord:
         record.status, record.stopped_by = classify_end(record, error, self.rules, self.budget_spent)
         if error is not None:
             record.error = error
+        self.ended += 1
+        record.close(self.metric, self.mode)
+        append_row(self.run_dir / TRIAL_ENDS, result_columns(self.hyperparameters), self.row(record))
 
     # ---- derived files
-    def rows(self) -> list[dict[str, Any]]:
-        rows = []
-        for record in self.trials.values():
-            last, best = record.last, record.best_epoch(self.metric, self.mode)
-            row = {"trial_id": record.trial_id, "status": record.status, "stopped_by": record.stopped_by}
-            row.update({name: record.config.get(name, "") for name in self.hyperparameters})
-            row.update(
-                epochs=last.get("epoch", 0),
-                best_epoch=best.get("epoch", ""),
-                **{f"best_{name}": best.get(name, "") for name in REPORTED_METRICS},
-                **{f"final_{name}": last.get(name, "") for name in REPORTED_METRICS},
-                wall_s=last.get("time_total_s", ""),
-                node_id=last.get("node_id", ""),
-                retries=record.retries,
-                error=record.error,
-            )
-            rows.append(row)
-        return rows
+    def row(self, record: TrialRecord) -> dict[str, Any]:
+        """The trial's row of results.csv."""
+        last, best = record.last, record.best_epoch(self.metric, self.mode)
+        row = {"trial_id": record.trial_id, "status": record.status, "stopped_by": record.stopped_by}
+        row.update({name: record.config.get(name, "") for name in self.hyperparameters})
+        row.update(
+            epochs=last.get("epoch", 0),
+            best_epoch=best.get("epoch", ""),
+            **{f"best_{name}": best.get(name, "") for name in REPORTED_METRICS},
+            **{f"final_{name}": last.get(name, "") for name in REPORTED_METRICS},
+            wall_s=last.get("time_total_s", ""),
+            node_id=last.get("node_id", ""),
+            retries=record.retries,
+            error=record.error,
+        )
+        return row
 
     def best(self) -> dict[str, Any] | None:
         """The trial with the best epoch of all (diverged and errored trials excluded)."""
@@ -193,6 +199,9 @@ class SweepRecord:
         }
 
     def flush(self) -> None:
-        write_rows(self.run_dir / "results.csv", result_columns(self.hyperparameters), self.rows())
+        """Compact results.csv and summary.json (and, once the sweep ended, history.csv) from what the driver holds."""
+        if self.finished:
+            self.compact_history()
+        write_rows(self.run_dir / "results.csv", result_columns(self.hyperparameters), map(self.row, self.trials.values()))
         atomic_write(self.run_dir / "summary.json", json.dumps(self.summary(), indent=2, default=str))
         self.location.publish()
