@@ -2,6 +2,8 @@
 one test of what a trial reports through Tune."""
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -240,6 +242,19 @@ def test_a_trial_asking_for_a_gpu_on_a_machine_without_one_warns():
     assert "GPU" not in backend.devices(0)  # this process was configured without GPUs (CPU machines have none)
     with pytest.warns(backend.NoGpuWarning, match=r"asked for 1 GPU but tensorflow sees only CPU:0"):
         assert backend.devices(1) == "CPU:0"
+
+
+@pytest.mark.slow
+def test_a_trial_worker_loads_keras_without_its_sklearn_and_matplotlib_extras_and_can_import_them_after():
+    probe = (
+        "import sys; from trainables import backend; backend.configure(1, 0, trial_worker=True); import keras\n"
+        "loaded = sorted({name.partition('.')[0] for name in sys.modules} & {'sklearn', 'matplotlib'})\n"
+        "keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)]).predict(keras.ops.ones((1, 4)), verbose=0)\n"
+        "import sklearn.base, matplotlib.pyplot; print(loaded)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
 @pytest.mark.slow

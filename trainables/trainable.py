@@ -45,7 +45,7 @@ def train_cnn(
 
     if tune.get_context().get_trial_id() in ended:
         return
-    backend.configure(settings.cpus, settings.gpus)
+    backend.configure(settings.cpus, settings.gpus, trial_worker=True)
 
     logging.getLogger("ray.train").setLevel(logging.WARNING)  # not a line per checkpoint
 
