@@ -39,10 +39,16 @@ smoke: install
 system-deps:
 	bash scripts/system-deps.sh
 
-# The whole suite, then the cluster-launcher test on its own (its `ray down` stops every Ray process of its uid).
-test: install-test system-deps
-	$(BIN)/python -m pytest -n 2
-	$(BIN)/python -m pytest -m launcher
+# The whole suite in two steps. The cluster-launcher test's `ray down` stops every Ray process of its
+# uid, so it runs beside the fast tier, which starts no Ray; then the sweeps, in two xdist workers.
+# The venv and the Debian packages install side by side.
+test:
+	$(MAKE) -j2 install-test system-deps
+	log=$$(mktemp); $(BIN)/python -m pytest -m launcher >$$log 2>&1 & launcher=$$!; \
+	$(BIN)/python -m pytest -n 2 -m "not slow"; fast=$$?; \
+	wait $$launcher; launched=$$?; cat $$log; rm -f $$log; \
+	test $$fast -eq 0 -a $$launched -eq 0
+	$(BIN)/python -m pytest -n 2 -m slow
 
 # The fast tier: unit and contract tests, no sweep through Ray, no Debian packages (under 2 minutes).
 check: install-test
