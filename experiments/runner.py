@@ -16,8 +16,8 @@ from typing import Iterator
 from core import statuses
 from core.errors import InputError
 from experiments.capacity import (
-    check_fits,
     autoscaled_nodes,
+    check_fits,
     check_shared_storage,
     cpu_as_recorded,
     largest,
@@ -76,10 +76,6 @@ def run_spec(
             check_fits(spec, capacity, "this machine")
             num_cpus = int(capacity["CPU"])  # Ray's own count ignores CPU affinity: give it the one auto shares out
         data = prepare_data(spec)
-        # Tune forces a snapshot once a trial has checkpointed `checkpoint.keep` times since the last
-        # one, so that no snapshot names a deleted checkpoint. Only HyperBand's close rungs, or a small
-        # `checkpoint.every` or `interval_s`, checkpoint that often; the snapshot is needed: no warning.
-        os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
         with ray_session(address, num_cpus, num_gpus, dashboard):
             live, scalable = live_nodes(), autoscaled_nodes()
             nodes = live + scalable
@@ -88,7 +84,14 @@ def run_spec(
             check_fits(spec, largest(nodes), "the cluster" if address else "this machine")
             check_shared_storage(spec, location, len(nodes))
             write_manifest(spec, location, resume)
-            with environment_default("TUNE_MAX_PENDING_TRIALS_PG", None if scalable else str(queue_limit(spec, live))):
+            tune_settings = {
+                # Tune forces a snapshot once a trial has checkpointed `checkpoint.keep` times since the last
+                # one, so that no snapshot names a deleted checkpoint. Only HyperBand's close rungs, or a small
+                # `checkpoint.every` or `interval_s`, checkpoint that often; the snapshot is needed: no warning.
+                "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0",
+                "TUNE_MAX_PENDING_TRIALS_PG": None if scalable else str(queue_limit(spec, live)),
+            }
+            with environment_defaults(tune_settings):
                 build_tuner(spec, data, location, resume, verbose).fit()
             result = SweepResult(location.local)
             if result.summary["state"] == statuses.SWEEP_INTERRUPTED:
@@ -103,16 +106,15 @@ def run_spec(
 
 
 @contextlib.contextmanager
-def environment_default(name: str, value: str | None) -> Iterator[None]:
-    """``name`` set to ``value`` inside the block, unless the user set it (or ``value`` is None)."""
-    if value is None or name in os.environ:
-        yield
-        return
-    os.environ[name] = value
+def environment_defaults(values: dict[str, str | None]) -> Iterator[None]:
+    """Each of ``values`` set inside the block, unless the user set it (None: left as it is)."""
+    added = {name: value for name, value in values.items() if value is not None and name not in os.environ}
+    os.environ.update(added)
     try:
         yield
     finally:
-        del os.environ[name]
+        for name in added:
+            os.environ.pop(name, None)
 
 
 def _say(line: str | None, verbose: int) -> None:

@@ -145,13 +145,18 @@ def test_a_pbt_exploit_keeps_one_history_row_per_trained_epoch(record, tmp_path)
     assert again.epochs_spent == 5 and again.trials["b"].last["val_accuracy"] == 0.7
 
 
+def record_callback(run_dir):
+    """The callback Tune calls as results arrive, over a fresh record of a sweep over hidden_units."""
+    from experiments.callbacks import RecordCallback
+
+    return RecordCallback(SweepRecord(RunLocation(str(run_dir), run_dir), SPEC, ["hidden_units"]), None, "val_accuracy")
+
+
 def test_a_trial_that_ended_after_tunes_last_snapshot_hands_tune_its_recorded_final_result(record, tmp_path):
     """Tune's snapshot still holds the trial at epoch 1; the record holds its end at epoch 2. On resume
     the trial returns at once, and Tune tells its searcher and scheduler the trial's last result: the
     record's, not the snapshot's."""
     from ray.tune.experiment import Trial
-
-    from experiments.callbacks import RecordCallback
 
     record.add_result("a", {"hidden_units": 8}, epoch(1, 0.5))
     record.add_result("a", {"hidden_units": 8}, epoch(2, 0.6))
@@ -159,7 +164,7 @@ def test_a_trial_that_ended_after_tunes_last_snapshot_hands_tune_its_recorded_fi
     record.flush()
     trial = Trial("train_cnn", config={"hidden_units": 8}, trial_id="a", stub=True)
     trial.update_last_result({**epoch(1, 0.5), "training_iteration": 1, "done": False})
-    resumed = RecordCallback(SweepRecord(RunLocation(str(tmp_path), tmp_path), SPEC, ["hidden_units"]), None, "val_accuracy")
+    resumed = record_callback(tmp_path)
     resumed.setup()
     resumed.on_trial_start(0, [trial], trial)
     assert (trial.last_result["val_accuracy"], trial.last_result["epoch"], trial.last_result["training_iteration"]) == (0.6, 2, 2)
@@ -185,9 +190,7 @@ def test_two_thousand_trials_cost_the_same_per_result_and_leave_exact_files(tmp_
     """The record's CPU time for the last 500 trials is about that of the first 500 (a record that compacts
     every table at each trial end, as before, takes 5 to 7 times as long), each file holds one row per
     trial-epoch or per trial, and an ended trial keeps two rows in memory, not all of its epochs."""
-    from experiments.callbacks import RecordCallback
-
-    callback = RecordCallback(SweepRecord(RunLocation(str(tmp_path), tmp_path), SPEC, ["hidden_units"]), None, "val_accuracy")
+    callback = record_callback(tmp_path)
     callback.setup(total_num_samples=2000)
     trials, seconds = [], []
     for quarter in range(4):
@@ -208,9 +211,7 @@ def test_two_thousand_trials_cost_the_same_per_result_and_leave_exact_files(tmp_
 
 
 def test_a_reader_of_a_running_sweep_never_sees_a_half_written_row(tmp_path):
-    from experiments.callbacks import RecordCallback
-
-    callback = RecordCallback(SweepRecord(RunLocation(str(tmp_path), tmp_path), SPEC, ["hidden_units"]), None, "val_accuracy")
+    callback = record_callback(tmp_path)
     callback.setup(total_num_samples=3000)
     callback.flush()
     writer = threading.Thread(target=run_trials, args=(callback, range(3000), []))
