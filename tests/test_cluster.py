@@ -161,7 +161,7 @@ def test_fractional_logical_gpus_run_four_trials_at_once(tmp_path, short_tmp):
 
 NODE_FAILURE = textwrap.dedent(
     """
-    import json, sys, threading, time
+    import csv, sys, threading, time
     from pathlib import Path
     import ray
     from ray.cluster_utils import Cluster
@@ -174,15 +174,19 @@ NODE_FAILURE = textwrap.dedent(
     ray.init(address=cluster.address)
     history = storage / "node-failure" / "history.csv"
 
-    def remove_worker_after_its_first_epoch():
-        while True:
-            if history.is_file() and worker.node_id in history.read_text():
-                cluster.remove_node(worker)
-                print("REMOVED", worker.node_id, flush=True)
-                return
-            time.sleep(0.2)
+    def reported_on_worker(epoch):
+        rows = csv.DictReader(history.open()) if history.is_file() else []
+        return any(row["node_id"] == worker.node_id and row["epoch"] == str(epoch) for row in rows)
 
-    threading.Thread(target=remove_worker_after_its_first_epoch, daemon=True).start()
+    # Tune processes the next result of a trial only once it registered the checkpoint of the last one:
+    # after epoch 2's row, the checkpoint of epoch 1 is Tune's to restore from.
+    def remove_worker_after_its_second_epoch():
+        while not reported_on_worker(2):
+            time.sleep(0.1)
+        cluster.remove_node(worker)
+        print("REMOVED", worker.node_id, flush=True)
+
+    threading.Thread(target=remove_worker_after_its_second_epoch, daemon=True).start()
     result = experiments.run(
         {"name": "node-failure", "space": "quickstart"},
         storage=str(storage), storage_shared=True, verbose=0,
@@ -212,8 +216,9 @@ def test_a_node_killed_mid_sweep_costs_only_the_epochs_since_the_last_checkpoint
     assert history.groupby("trial_id").epoch.apply(sorted).apply(list).tolist() == [[1, 2, 3, 4]] * 2
     moved = history[history.node_id == worker].trial_id.unique()
     assert len(moved) == 1, "one trial started on the removed node"
-    rows = history[history.trial_id == moved[0]].sort_values("epoch")
-    assert rows.node_id.iloc[-1] == head, "it finished on the surviving node"
+    rows = history[history.trial_id == moved[0]].set_index("epoch")
+    assert rows.node_id[1] == worker, "the epoch checkpointed before the removal was not trained again"
+    assert rows.node_id[4] == head, "it finished on the surviving node"
     assert table.set_index("trial_id").loc[moved[0], "retries"] >= 1
 
 
