@@ -49,10 +49,19 @@ def run(
 ) -> SweepResult:
     """Run a sweep by experiment name, YAML path, mapping or Spec; overrides are spec keys.
 
+    ``model`` is a shipped model's name, ``"module:function"``, or the build function itself
+    (``build(hp, input_shape, num_classes)``, see ``trainables.models``): a notebook's own model.
+
     ``verbose`` defaults to Ray Tune's own progress table in a notebook (it redraws in
     place, so a large sweep stays one table), and to a line per finished trial elsewhere.
     ``dashboard`` starts the local Ray instance's dashboard (a cluster keeps its own).
     """
+    build = overrides.pop("model") if callable(overrides.get("model")) else None
+    if build:
+        from trainables.models.user import check_signature, reference_of
+
+        check_signature(build, reference_of(build))
+        overrides["model"] = reference_of(build)  # what the record says was tuned
     spec = validate(experiment, **overrides)
     if verbose is None:
         from ray.widgets.util import in_notebook
@@ -62,4 +71,5 @@ def run(
         spec = spec.smoke()
     from experiments.runner import run_spec
 
-    return run_spec(spec, address=address, resume=resume, num_cpus=num_cpus, num_gpus=num_gpus, verbose=verbose, dashboard=dashboard)
+    return run_spec(spec, address=address, resume=resume, num_cpus=num_cpus, num_gpus=num_gpus, verbose=verbose, dashboard=dashboard,
+                    model=build)

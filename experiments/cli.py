@@ -15,6 +15,7 @@ from typing import Sequence
 
 from core import statuses
 from core.errors import InputError
+from trainables.models import builder, is_reference
 
 EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 1, 2, 130
 
@@ -110,6 +111,8 @@ def command_list() -> int:
 
 def command_validate(args: argparse.Namespace) -> int:
     spec = _load(args)
+    if is_reference(spec.model):
+        builder(spec.model)  # imports it here, where the sweep would run from: the rest needs the data
     space = spec.search_space
     print(
         f"{spec.name}: ok - {spec.search.algorithm} search x {spec.scheduler.name}, "

@@ -10,8 +10,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 from datetime import datetime, timezone
-from typing import Iterator
+from typing import Callable, Iterator
 
 from core import statuses
 from core.errors import InputError
@@ -35,6 +36,7 @@ from experiments.resume import holding_run
 from experiments.spec import Spec
 from experiments.storage import RunLocation, run_location
 from experiments.tuner import build_tuner, prepare_data, train_settings
+from experiments.user_model import resolve_model
 
 
 def location_of(spec: Spec) -> RunLocation:
@@ -60,10 +62,12 @@ def run_spec(
     num_gpus: int | None = None,
     verbose: int = 1,
     dashboard: bool = False,
+    model: Callable | None = None,
 ) -> SweepResult:
     """Run (or resume) the sweep ``spec`` describes and return what it left on disk.
 
     ``verbose``: 0 silent, 1 a line per finished trial, 2 and 3 Ray Tune's own display.
+    ``model``: the build function ``spec.model`` names, given in Python rather than imported.
     """
     location = location_of(spec)
     check_run_dir(location, resume)
@@ -76,6 +80,9 @@ def run_spec(
             check_fits(spec, capacity, "this machine")
             num_cpus = int(capacity["CPU"])  # Ray's own count ignores CPU affinity: give it the one auto shares out
         data = prepare_data(spec)
+        model, warnings = resolve_model(spec, data, model)
+        for line in warnings:
+            print(f"warning: {line}", file=sys.stderr, flush=True)
         with ray_session(address, num_cpus, num_gpus, dashboard):
             live, scalable = live_nodes(), autoscaled_nodes()
             nodes = live + scalable
@@ -92,13 +99,13 @@ def run_spec(
                 "TUNE_MAX_PENDING_TRIALS_PG": None if scalable else str(queue_limit(spec, live)),
             }
             with environment_defaults(tune_settings):
-                build_tuner(spec, data, location, resume, verbose).fit()
+                build_tuner(spec, data, location, resume, verbose, model=model).fit()
             result = SweepResult(location.local)
             if result.summary["state"] == statuses.SWEEP_INTERRUPTED:
                 write_manifest(spec, location, resume, finished=True)
                 raise SweepInterrupted(result)
             if spec.final.enabled:
-                run_final(spec, data, train_settings(spec), result, location)
+                run_final(spec, data, train_settings(spec, model), result, location)
         if result.best:
             write_report(result)
         write_manifest(spec, location, resume, finished=True)  # publishes the report too

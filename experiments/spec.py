@@ -6,6 +6,7 @@ run FIFO. Every error is one line that names the field and what it allows.
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping
@@ -33,9 +34,10 @@ from experiments.settings import (
 )
 from search_spaces import Numeric, Space, SpaceError, load_space, raw_space
 from trainables.hyperparameters import Hyperparameters
-from trainables.models import MODELS
+from trainables.models import MODELS, is_reference
 
 EXPERIMENTS_DIR = Path(__file__).parent
+REFERENCE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_<][\w.<>]*$")  # module:function (a notebook's may be <lambda>)
 
 
 class Spec(Section):
@@ -60,6 +62,12 @@ class Spec(Section):
     @field_validator("model")
     @classmethod
     def _known_model(cls, model: str) -> str:
+        """A shipped model, or a user's ``module:function``: imported only where the sweep runs
+        (``check_model``), since a spec may be checked on a machine that does not have the module."""
+        if is_reference(model):
+            if not REFERENCE.match(model):
+                raise ValueError(f"write a shipped model ({', '.join(MODELS.names())}) or module:function, got {model!r}")
+            return model
         return MODELS.check(model)
 
     @field_validator("metric")
@@ -147,6 +155,8 @@ def check_spec(spec: Spec) -> None:
     valid = Hyperparameters.names()
     for name, domain in space.domains.items():
         if name not in valid:
+            if is_reference(spec.model):
+                continue  # the user's model's own: it alone knows what values it takes
             raise UnknownName("hyperparameter", name, valid, field=f"space.{name}")
         for value in domain.values():
             try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from ray import tune
 
@@ -33,10 +33,11 @@ def prepare_data(spec: Spec) -> PreparedData:
     )
 
 
-def train_settings(spec: Spec) -> TrainSettings:
+def train_settings(spec: Spec, model: str | Callable | None = None) -> TrainSettings:
+    """``model``: what ``experiments.user_model.resolve_model`` made of ``spec.model``, when a user's."""
     rule = spec.train.early_stopping
     return TrainSettings(
-        model=spec.model,
+        model=model or spec.model,
         max_epochs=spec.train.max_epochs,
         early_stopping=EarlyStopping(**rule.model_dump()) if rule else None,
         checkpoint_epochs=scheduler_named(spec.scheduler.name).checkpoint_epochs(spec.scheduler_context()),
@@ -50,13 +51,14 @@ def train_settings(spec: Spec) -> TrainSettings:
 
 
 def build_tuner(
-    spec: Spec, data: PreparedData, location: RunLocation, resume: bool, verbose: int, trainable: Any = None
+    spec: Spec, data: PreparedData, location: RunLocation, resume: bool, verbose: int, trainable: Any = None,
+    model: str | Callable | None = None,
 ) -> tune.Tuner:
     """The Tuner for ``spec``. ``trainable`` replaces the CNN only to measure the controller itself
     (benchmarks/overhead.py): everything else is what a real sweep runs."""
     ended = ended_trials(location.local) if resume else frozenset()
     trainable = tune.with_resources(
-        trainable or tune.with_parameters(train_cnn, data=data, settings=train_settings(spec), ended=ended),
+        trainable or tune.with_parameters(train_cnn, data=data, settings=train_settings(spec, model), ended=ended),
         {"cpu": spec.resources.cpu, "gpu": spec.resources.gpu},
     )
     if resume:

@@ -51,6 +51,8 @@ def test_validate_accepts_cpu_auto_without_starting_ray(tmp_path):
         (["validate", "quickstart", "--set", "mode=max"], "mode: unknown key"),
         (["validate", "quickstart", "--set", "resources.cpu=fast"], "resources.cpu: write auto or a number of CPUs per trial above 0"),
         (["run", "quickstart", "--set", "resources.cpu=0"], "resources.cpu: write auto or a number of CPUs per trial above 0"),
+        (["run", "quickstart", "--set", "model=no_such_models:build"], "model: cannot import 'no_such_models' (ModuleNotFoundError"),
+        (["validate", "quickstart", "--set", "model=experiments.cli:nowhere"], "model: 'experiments.cli' has no function 'nowhere'"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_starts_nothing(args, expected, tmp_path):

@@ -12,15 +12,15 @@ import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from core.metrics import REPORTED_METRICS
 from trainables import backend
 from trainables.data import PreparedData
-from trainables.hyperparameters import Hyperparameters
-from trainables.models import MODELS
+from trainables.hyperparameters import Hyperparameters, ModelHyperparameters
+from trainables.models import builder
 from trainables.pipeline import Pipelines
 from trainables.training import Divergence, EarlyStopping, RunningBest, learning_rate_at
 
@@ -29,7 +29,7 @@ from trainables.training import Divergence, EarlyStopping, RunningBest, learning
 class TrainSettings:
     """Everything a trial needs beyond its hyperparameters; fixed for the whole sweep."""
 
-    model: str = "seed-cnn"
+    model: str | Callable = "seed-cnn"  # a shipped model's name, a user's module:function, or the function
     max_epochs: int = 10
     early_stopping: EarlyStopping | None = None
     checkpoint_epochs: frozenset[int] = frozenset()  # where the scheduler may pause or exploit the trial
@@ -53,8 +53,8 @@ def make_optimizer(hp: Hyperparameters):
 
 
 def build_model(hp: Hyperparameters, settings: TrainSettings, input_shape: tuple[int, ...], num_classes: int):
-    """A compiled model for these hyperparameters."""
-    model = MODELS.load(settings.model).build(hp, input_shape, num_classes)
+    """A compiled model for these hyperparameters (see ``trainables.models`` for why compiled here)."""
+    model = builder(settings.model)(ModelHyperparameters(hp), input_shape, num_classes)
     model.compile(optimizer=make_optimizer(hp), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 

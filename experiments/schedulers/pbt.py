@@ -17,7 +17,9 @@ from core.errors import InputError
 from experiments.schedulers.contract import TIME_ATTR, Scheduler, SchedulerContext
 from experiments.sections import SchedulerSpec
 from search_spaces import Categorical, Domain, Numeric, Space
-from trainables.hyperparameters import STRUCTURAL
+from trainables.hyperparameters import STRUCTURAL, Hyperparameters
+
+CHANGEABLE = frozenset(Hyperparameters.names()) - STRUCTURAL
 
 
 class Options(SchedulerSpec):
@@ -33,8 +35,9 @@ class Options(SchedulerSpec):
 
 
 def mutable(space: Space) -> dict[str, Domain]:
-    """The searched hyperparameters PBT may change while a trial trains."""
-    return {name: domain for name, domain in space.searched().items() if name not in STRUCTURAL}
+    """The searched hyperparameters PBT may change while a trial trains: the trainable's own that keep
+    the weights' shapes. A user's model's own names might not, so PBT never changes them."""
+    return {name: domain for name, domain in space.searched().items() if name in CHANGEABLE}
 
 
 def explore(space: Space, config: Mapping[str, Any]) -> dict[str, Any]:
@@ -58,7 +61,7 @@ class Pbt(Scheduler):
         if not mutable(context.space):
             raise InputError(
                 f"scheduler.name: pbt needs a searched hyperparameter it can perturb during training "
-                f"(any but {', '.join(sorted(STRUCTURAL))}) and the space has none"
+                f"({', '.join(sorted(CHANGEABLE))}) and the space has none"
             )
 
     def checkpoint_epochs(self, context: SchedulerContext) -> frozenset[int]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import keras
 
-from trainables.hyperparameters import Hyperparameters
+from trainables.hyperparameters import ModelHyperparameters
 
 
-def image_input(hp: Hyperparameters, input_shape: tuple[int, ...], size: int) -> tuple[keras.KerasTensor, keras.KerasTensor]:
+def image_input(hp: ModelHyperparameters, input_shape: tuple[int, ...], size: int) -> tuple[keras.KerasTensor, keras.KerasTensor]:
     """The model's input, resized up to ``size`` pixels when smaller, then augmented in training.
 
     The architectures were designed for 28×28 digits; an 8×8 image would shrink to
@@ -26,5 +26,5 @@ def image_input(hp: Hyperparameters, input_shape: tuple[int, ...], size: int) ->
     return inputs, x
 
 
-def kernel_penalty(hp: Hyperparameters) -> keras.regularizers.Regularizer | None:
+def kernel_penalty(hp: ModelHyperparameters) -> keras.regularizers.Regularizer | None:
     return keras.regularizers.L1L2(l1=hp.l1, l2=hp.l2) if hp.l1 or hp.l2 else None

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import keras
 
-from trainables.hyperparameters import Hyperparameters
+from trainables.hyperparameters import ModelHyperparameters
 from trainables.models.common import image_input, kernel_penalty
 
 
-def build(hp: Hyperparameters, input_shape: tuple[int, ...], num_classes: int) -> keras.Model:
+def build(hp: ModelHyperparameters, input_shape: tuple[int, ...], num_classes: int) -> keras.Model:
     inputs, x = image_input(hp, input_shape, 28)
     penalty = kernel_penalty(hp)
     x = keras.layers.Conv2D(32, 3, activation="relu", kernel_regularizer=penalty)(x)
