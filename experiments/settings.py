@@ -23,7 +23,8 @@ class DatasetSpec(Section):
     folds: int = Field(1, ge=1, le=20, description="k-fold cross-validation when > 1")
     seed: int = 0
     limit: PositiveInt | None = Field(None, description="use only this many images, stratified")
-    path: str | None = Field(None, description="local folder of the dataset's files (mnist)")
+    path: str | None = Field(None, description="the dataset's local file or folder (mnist, folder, npz, idx)")
+    image_size: tuple[PositiveInt, PositiveInt] | None = Field(None, description="resize every image to [H, W]")
 
     @field_validator("name")
     @classmethod
@@ -41,6 +42,17 @@ class DatasetSpec(Section):
         elif not 0 <= test < 1:
             raise ValueError(f"a fraction must be in [0, 1), got {test}")
         return test
+
+    @field_validator("image_size", mode="before")
+    @classmethod
+    def _height_width(cls, size: object) -> object:
+        """One message for every wrong shape, not pydantic's per tuple item."""
+        if size is None or (
+            isinstance(size, (list, tuple)) and len(size) == 2
+            and all(isinstance(value, int) and not isinstance(value, bool) and value > 0 for value in size)
+        ):
+            return size
+        raise ValueError(f"write [H, W], two whole numbers above 0 (for example [32, 32]), got {size!r}")
 
 
 class EarlyStoppingSpec(Section):

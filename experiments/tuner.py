@@ -16,11 +16,12 @@ from experiments.spec import Spec
 from experiments.storage import RunLocation
 from trainables.cnn import TrainSettings
 from trainables.trainable import train_cnn
-from trainables.data import PreparedData, prepare
+from trainables.data import Images, PreparedData, prepare
 from trainables.training import EarlyStopping
 
 
-def prepare_data(spec: Spec) -> PreparedData:
+def prepare_data(spec: Spec, splits: dict[str, Images] | None = None) -> PreparedData:
+    """The spec's data, split; ``splits`` (in-memory arrays, ``datasets.arrays.from_arrays``) stand for ``dataset.name``."""
     dataset = spec.dataset
     return prepare(
         dataset.name,
@@ -30,6 +31,8 @@ def prepare_data(spec: Spec) -> PreparedData:
         seed=dataset.seed,
         limit=dataset.limit,
         path=dataset.path,
+        image_size=dataset.image_size,
+        splits=splits,
     )
 
 

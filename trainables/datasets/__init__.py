@@ -1,7 +1,10 @@
-"""Datasets by name: one module each, exposing ``load(path) -> {split: Images}``.
+"""Datasets by name: one module each, exposing ``load(path, image_size=None) -> {split: Images}``.
 
-A dataset that reads files names the environment variable that locates them as ``PATH_ENV``
-(used when no path is given); a bundled dataset has none and ignores ``path``.
+``image_size`` (H, W), when given, is the size of every image returned: each dataset resizes
+(``Images.resized``; ``folder`` while reading, as its files may differ in size). A dataset that
+reads files has ``PATH_ENV``: the environment variable that locates them when no path is given,
+or None when ``dataset.path`` must say; a bundled dataset has none and ignores ``path``.
+Bad files are an ``InputError`` at load time (in the driver), naming the field and the file.
 """
 
 from core.registry import Registry
@@ -14,3 +17,4 @@ DATASETS = Registry(
         "mnist": "trainables.datasets.mnist",
     },
 )
+

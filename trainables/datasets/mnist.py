@@ -77,7 +77,11 @@ def _keras_cache() -> Path:
     return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets" / "mnist.npz"
 
 
-def load(path: str | None = None) -> dict[str, Images]:
+def load(path: str | None = None, image_size: tuple[int, int] | None = None) -> dict[str, Images]:
+    return {split: images.resized(image_size) for split, images in _splits(path).items()}
+
+
+def _splits(path: str | None) -> dict[str, Images]:
     if path:
         folder = Path(path).expanduser()
         if not folder.exists():
