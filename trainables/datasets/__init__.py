@@ -15,6 +15,7 @@ DATASETS = Registry(
         "mnist-5k": "trainables.datasets.mnist5k",
         "digits": "trainables.datasets.digits",
         "mnist": "trainables.datasets.mnist",
+        "arrays": "trainables.datasets.arrays",
     },
 )
 
