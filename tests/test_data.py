@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from trainables.data import load_split, prepare
-from trainables.datasets.mnist import IDX_FILES
+from trainables.datasets.idx import IDX_FILES
 from core.errors import InputError
 
 
