@@ -20,6 +20,7 @@ DATASETS = Registry(
         "mnist": "trainables.datasets.mnist",
         "npz": "trainables.datasets.npz",
         "idx": "trainables.datasets.idx",
+        "folder": "trainables.datasets.folder",
         "arrays": "trainables.datasets.arrays",
     },
 )
