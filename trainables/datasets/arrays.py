@@ -1,4 +1,4 @@
-"""In-memory arrays, given in Python: ``experiments.run(..., data=(x, y))``, never from a spec file.
+"""In-memory arrays, given in Python through experiments.run(..., data=(x, y)); never from a spec file alone.
 
 The one conversion of numpy arrays into ``Images``, with its checks; the ``npz`` and ``idx``
 datasets convert what they read here too. Pixels: uint8 as they are (max_value 255), other

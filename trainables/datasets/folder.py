@@ -37,7 +37,7 @@ def load(path: str | None = None, image_size: tuple[int, int] | None = None) -> 
         _one_size([image for images in read.values() for image in images])
     colour = any(pixels.ndim == 3 for images in read.values() for _, pixels in images)
     return {
-        split: Images(np.stack([_channels(pixels, colour) for _, pixels in read[split]]), labels, len(names), 255, names)
+        split: Images(np.stack([_channels(pixels, colour) for _, pixels in read[split]]), labels, len(names), 255, class_names=names)
         for split, (names, _, labels) in listed.items()
     }
 

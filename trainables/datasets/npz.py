@@ -30,9 +30,12 @@ def read(file: Path, image_size: tuple[int, int] | None = None) -> dict[str, Ima
             names = set(npz.files)
             wanted = {"x_train", "y_train"} | ({"x_test", "y_test"} if names & {"x_test", "y_test"} else set())
             missing = sorted(wanted - names)
-            pairs = {} if missing else {split: (npz[f"x_{split}"], npz[f"y_{split}"]) for split in ("train", "test") if f"x_{split}" in names}
+            splits = [] if missing else [split for split in ("train", "test") if f"x_{split}" in names]
+            pairs = {split: (npz[f"x_{split}"], npz[f"y_{split}"]) for split in splits}
     except (OSError, ValueError, TypeError, zipfile.BadZipFile) as error:  # no zip, a pickle, a bare .npy
-        raise InputError(f"dataset.path: cannot read '{file}' as a .npz archive of named arrays ({str(error).splitlines()[0]})") from None
+        reason = (str(error).splitlines() or [type(error).__name__])[0]
+        raise InputError(f"dataset.path: cannot read '{file}' as a .npz archive of named arrays ({reason})") from None
     if missing:
-        raise InputError(f"dataset.path: '{file}' has no {', '.join(missing)} (it holds: {', '.join(sorted(names)) or 'nothing'}); the npz dataset needs {NEEDS}")
+        holds = ", ".join(sorted(names)) or "nothing"
+        raise InputError(f"dataset.path: '{file}' has no {', '.join(missing)} (it holds: {holds}); the npz dataset needs {NEEDS}")
     return to_splits(pairs, "dataset.path", f"'{file}'", image_size)
