@@ -45,12 +45,16 @@ def run(
     num_gpus: int | None = None,
     verbose: int | None = None,
     dashboard: bool = False,
+    data: Any = None,
     **overrides: Any,
 ) -> SweepResult:
     """Run a sweep by experiment name, YAML path, mapping or Spec; overrides are spec keys.
 
     ``model`` is a shipped model's name, ``"module:function"``, or the build function itself
     (``build(hp, input_shape, num_classes)``, see ``trainables.models``): a notebook's own model.
+    ``data``: arrays to tune on, ``(x, y)`` or ``((x, y), (x_test, y_test))`` as ``keras.datasets``
+    returns them; the spec's dataset becomes ``arrays`` (score on the test arrays with
+    ``dataset={"test": "arrays:test"}``).
 
     ``verbose`` defaults to Ray Tune's own progress table in a notebook (it redraws in
     place, so a large sweep stays one table), and to a line per finished trial elsewhere.
@@ -62,6 +66,12 @@ def run(
 
         check_signature(build, reference_of(build))
         overrides["model"] = reference_of(build)  # what the record says was tuned
+    splits = None
+    if data is not None:
+        from trainables.datasets.arrays import from_arrays
+
+        splits = from_arrays(data)
+        overrides["dataset.name"] = "arrays"
     spec = validate(experiment, **overrides)
     if verbose is None:
         from ray.widgets.util import in_notebook
@@ -72,4 +82,4 @@ def run(
     from experiments.runner import run_spec
 
     return run_spec(spec, address=address, resume=resume, num_cpus=num_cpus, num_gpus=num_gpus, verbose=verbose, dashboard=dashboard,
-                    model=build)
+                    model=build, splits=splits)

@@ -37,6 +37,7 @@ from experiments.spec import Spec
 from experiments.storage import RunLocation, run_location
 from experiments.tuner import build_tuner, prepare_data, train_settings
 from experiments.user_model import resolve_model
+from trainables.data import Images
 
 
 def location_of(spec: Spec) -> RunLocation:
@@ -63,11 +64,13 @@ def run_spec(
     verbose: int = 1,
     dashboard: bool = False,
     model: Callable | None = None,
+    splits: dict[str, Images] | None = None,
 ) -> SweepResult:
     """Run (or resume) the sweep ``spec`` describes and return what it left on disk.
 
     ``verbose``: 0 silent, 1 a line per finished trial, 2 and 3 Ray Tune's own display.
     ``model``: the build function ``spec.model`` names, given in Python rather than imported.
+    ``splits``: in-memory images for ``dataset.name: arrays`` (``trainables.datasets.arrays``).
     """
     location = location_of(spec)
     check_run_dir(location, resume)
@@ -79,7 +82,7 @@ def run_spec(
             capacity = local_capacity(num_cpus, num_gpus)
             check_fits(spec, capacity, "this machine")
             num_cpus = int(capacity["CPU"])  # Ray's own count ignores CPU affinity: give it the one auto shares out
-        data = prepare_data(spec)
+        data = prepare_data(spec, splits)
         model, warnings = resolve_model(spec, data, model)
         for line in warnings:
             print(f"warning: {line}", file=sys.stderr, flush=True)

@@ -38,7 +38,7 @@ def test_defaults_are_filled_and_mode_follows_the_metric():
         ({"train": {"max_epoch": 3}}, "train.max_epoch", "did you mean 'max_epochs'"),
         ({"scheduler": {"name": "asha", "grace": 1}}, "scheduler.grace", "unknown key"),
         ({"search": {"algorithm": "bayesopt", "random_start": 2}}, "search.random_start", "did you mean 'random_starts'"),
-        ({"dataset": {"name": "mnsit"}}, "dataset.name", "unknown dataset 'mnsit' (did you mean 'mnist'?); valid: digits, mnist, mnist-5k"),
+        ({"dataset": {"name": "mnsit"}}, "dataset.name", "unknown dataset 'mnsit' (did you mean 'mnist'?); valid: arrays, digits, folder, idx, mnist, mnist-5k, npz"),
         ({"model": "lenet"}, "model", "valid: lenet5, seed-cnn"),
         ({"search": {"algorithm": "tpe"}}, "search.algorithm", "valid: bayesopt, bohb, grid, hyperopt, optuna, random"),
         ({"scheduler": {"name": "asha2"}}, "scheduler.name", "valid: asha, bohb, fifo, hyperband, median, pbt"),

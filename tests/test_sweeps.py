@@ -74,10 +74,20 @@ def sweep(storage, name, space="quickstart", smoke=True, **spec):
     return experiments.run({"name": name, "space": space, **spec}, smoke=smoke, storage=storage, verbose=0)
 
 
+@pytest.fixture(scope="module")
+def colour_digits(tmp_path_factory) -> str:
+    """The shipped folder example's images, as its README says to make them (30 of each digit)."""
+    from examples.colour_digits.make_data import write
+
+    return str(write(tmp_path_factory.mktemp("colour-digits"), per_class=30))
+
+
 @pytest.mark.parametrize("experiment, algorithm, scheduler", CASES)
-def test_smoke_sweep(ray_local, storage, experiment, algorithm, scheduler):
+def test_smoke_sweep(ray_local, storage, experiment, algorithm, scheduler, request):
     if experiment:
-        result = experiments.run(experiment, smoke=True, storage=storage, verbose=0)
+        on_files = experiments.validate(experiment).dataset.name == "folder"
+        overrides = {"dataset": {"path": request.getfixturevalue("colour_digits")}} if on_files else {}
+        result = experiments.run(experiment, smoke=True, storage=storage, verbose=0, **overrides)
         spec = experiments.validate(experiment).smoke()
     else:
         spec = experiments.validate(

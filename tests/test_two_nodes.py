@@ -88,3 +88,43 @@ def test_node_local_storage_is_refused_on_a_multi_node_cluster(two_nodes, tmp_pa
     assert done.returncode == 2, done.stderr
     assert "cnn-tune: error: storage: this cluster has 2 nodes" in done.stderr
     assert "s3://" in done.stderr and "storage_shared" in done.stderr
+
+
+USER_MODEL = """
+import keras
+
+from tinymodels.layers import softmax_head
+
+
+def build(hp, input_shape, num_classes):
+    inputs = keras.Input(shape=input_shape)
+    x = keras.layers.Conv2D(hp["filters"], 3, activation="relu")(inputs)
+    x = keras.layers.Dense(hp.hidden_units, activation="relu")(keras.layers.Flatten()(x))
+    return keras.Model(inputs, softmax_head(x, num_classes), name="tiny")
+"""
+
+
+def test_a_user_model_only_the_driver_can_import_trains_on_both_nodes(two_nodes, tmp_path):
+    """The model's package sits in a folder on the driver's PYTHONPATH alone (the raylets, started
+    before, know nothing of it): its code reaches the trials on both nodes with their parameters."""
+    package = tmp_path / "code" / "tinymodels"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "cnn.py").write_text(USER_MODEL)
+    (package / "layers.py").write_text(
+        "import keras\n\ndef softmax_head(x, num_classes):\n    return keras.layers.Dense(num_classes, activation='softmax')(x)\n"
+    )
+    driver_folder, storage = tmp_path / "driver", tmp_path / "runs"
+    driver_folder.mkdir()
+    (driver_folder / "tiny.yaml").write_text(
+        "model: tinymodels.cnn:build\ndataset: {name: digits, limit: 300}\nstorage_shared: true\n"
+        "space: {filters: {grid: [4, 8]}, hidden_units: 16, learning_rate: 0.01}\nsearch: {num_samples: 1}\ntrain: {max_epochs: 2}\n"
+    )
+    done = run(
+        [BIN / "cnn-tune", "run", "tiny.yaml", "--address", two_nodes.address, "--storage", storage, "--verbose", "0"],
+        {**two_nodes.env, "PYTHONPATH": str(tmp_path / "code")}, cwd=driver_folder,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    table = pd.read_csv(storage / "tiny" / "results.csv")
+    assert (table.status == "completed").all() and sorted(table.filters) == [4, 8]
+    assert table.node_id.nunique() == 2, "each node ran a trial"

@@ -143,3 +143,42 @@ def test_the_model_a_trial_gets_builds_after_unpickling_in_a_fresh_process(modul
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "(None, 10)"
+
+
+NOTEBOOK = textwrap.dedent(
+    """
+    import json, sys
+    import keras
+    from sklearn.datasets import load_digits
+    import experiments
+
+    def build(hp, input_shape, num_classes):  # defined here, as in a notebook's cell: no module to import
+        inputs = keras.Input(shape=input_shape)
+        x = keras.layers.Dense(hp["width"], activation="relu")(keras.layers.Flatten()(inputs))
+        return keras.Model(inputs, keras.layers.Dense(num_classes, activation="softmax")(x))
+
+    digits = load_digits()
+    x, y = digits.images / 16.0, digits.target  # floats in [0, 1], (N, 8, 8): a channel is added
+    result = experiments.run(
+        {"name": "arrays", "space": {"width": {"grid": [8, 16]}, "learning_rate": 0.01}},
+        model=build, data=((x[:1500], y[:1500]), (x[1500:], y[1500:])), storage=sys.argv[1], verbose=0,
+        dataset={"test": "arrays:test"}, search={"num_samples": 1}, train={"max_epochs": 2}, final={"enabled": True, "epochs": 1},
+    )
+    print(json.dumps({"widths": sorted(result.dataframe.width.tolist()), "final": result.final,
+                      "model": result.summary["spec"]["model"], "dataset": result.summary["spec"]["dataset"]["name"]}))
+    """
+)
+
+
+@pytest.mark.slow
+def test_a_notebook_tunes_its_own_function_on_its_own_arrays_and_scores_on_its_test_arrays(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", NOTEBOOK, str(tmp_path)], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["widths"] == [8, 16] and out["model"] == "__main__:build" and out["dataset"] == "arrays"
+    assert out["final"]["test_images"] == 297 and out["final"]["train_images"] == 1500
+    assert 0.3 < out["final"]["test_accuracy"] <= 1
