@@ -32,6 +32,14 @@ RECORD_FILES = (
 )
 
 
+_PUBLISHED: dict[tuple[str, str], tuple[int, int]] = {}  # (run URI, file) → (size, mtime) last uploaded by this process
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    status = path.stat()
+    return status.st_size, status.st_mtime_ns
+
+
 def is_uri(storage: str) -> bool:
     return "://" in storage
 
@@ -59,16 +67,21 @@ class RunLocation:
         return tune.Tuner.can_restore(self.uri)
 
     def publish(self, names: Iterable[str] = RECORD_FILES) -> None:
-        """Upload the record's files (those of ``names`` that exist) next to Ray's state."""
+        """Upload those of ``names`` that exist and changed since this driver last uploaded them, next
+        to Ray's state: every flush, only the files the flush rewrote or appended to travel."""
         if not self.remote:
             return
         import pyarrow.fs as pafs
 
+        changed = [name for name in names if (self.local / name).is_file() and _stamp(self.local / name) != _PUBLISHED.get((self.uri, name))]
+        if not changed:
+            return
         filesystem, base = pafs.FileSystem.from_uri(self.uri)
         filesystem.create_dir(base, recursive=True)
-        for name in names:
-            if (self.local / name).is_file():
-                pafs.copy_files(str(self.local / name), f"{base}/{name}", destination_filesystem=filesystem)
+        for name in changed:
+            stamp = _stamp(self.local / name)  # before the copy: a write during it makes the next flush upload again
+            pafs.copy_files(str(self.local / name), f"{base}/{name}", destination_filesystem=filesystem)
+            _PUBLISHED[(self.uri, name)] = stamp
 
     def fetch(self) -> None:
         """Download the record of a remote run (to resume it or report on it from here)."""

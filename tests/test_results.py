@@ -228,3 +228,29 @@ def test_a_reader_of_a_running_sweep_never_sees_a_half_written_row(tmp_path):
         reads += 1
     writer.join()
     assert reads > 1
+
+
+def test_a_remote_copy_gets_only_the_files_that_changed_since_the_last_upload(tmp_path):
+    """Each flush publishes the record; a file it did not change is not uploaded again (the PNGs,
+    the model and the manifest once, results.csv when compacted, history.csv as it grows)."""
+    bucket, local = tmp_path / "bucket" / "run", tmp_path / "local"
+    location = RunLocation(f"file://{bucket}", local)
+    local.mkdir()
+    for name in ("history.csv", "manifest.json", "history.png"):
+        (local / name).write_text(name)
+
+    def uploaded() -> dict[str, int]:
+        return {file.name: file.stat().st_mtime_ns for file in bucket.iterdir()}
+
+    location.publish()
+    first = uploaded()
+    assert sorted(first) == ["history.csv", "history.png", "manifest.json"]
+    time.sleep(0.01)
+    location.publish()
+    assert uploaded() == first, "nothing changed, nothing uploaded"
+    with (local / "history.csv").open("a") as history:
+        history.write("\nappended")
+    location.publish()
+    again = uploaded()
+    assert (bucket / "history.csv").read_text() == "history.csv\nappended"
+    assert [name for name in first if again[name] != first[name]] == ["history.csv"]
