@@ -27,6 +27,7 @@ RECORD_FILES = (
     "history.png",
     "best_so_far.png",
     "learning_curves.png",
+    "stops.png",
     "parallel_coordinates.png",
     "hyperparameters.png",
 )

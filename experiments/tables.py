@@ -11,9 +11,11 @@ import numpy as np
 import pandas as pd
 
 from core import statuses
+from core.errors import InputError
 from core.metrics import sign
 from core.schema import hyperparameter_columns
 from experiments.results import SweepResult
+from search_spaces import Numeric, load_space
 
 TOP_TRIALS = 3
 FAILED = list(statuses.FAILED)
@@ -48,6 +50,15 @@ class Sweep:
         """The hyperparameters that varied (results.csv's columns the record's schema does not name)."""
         return [name for name in hyperparameter_columns(self.trials.columns) if self.trials[name].nunique() > 1]
 
+    @property
+    def log_scales(self) -> dict[str, bool]:
+        """Whether the sweep's space samples each numeric hyperparameter on a log scale, by name; empty
+        where the space cannot be read back (a space file that is not on this machine)."""
+        try:
+            domains = load_space(self.result.summary["spec"]["space"]).domains
+        except InputError:
+            return {}
+        return {name: domain.log for name, domain in domains.items() if isinstance(domain, Numeric)}
 
 def best_trial_ids(result: SweepResult, top: int = TOP_TRIALS) -> list[str]:
     metric, mode = result.summary["metric"], result.summary["mode"]
