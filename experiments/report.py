@@ -19,6 +19,8 @@ from experiments.figures import FIGURES, save
 from experiments.results import SweepResult
 from experiments.tables import FAILED, Sweep
 
+FAILED_ROWS = 50  # of a sweep with thousands of failed trials, the errored (with their messages) first; results.csv has them all
+
 
 def _table(frame: pd.DataFrame) -> str:
     return frame.to_html(index=False, border=0, classes="table", float_format=lambda v: f"{v:.4g}", na_rep="")
@@ -37,7 +39,7 @@ def write_report(result: SweepResult, top: int = 10) -> Path:
     score = f"best_{sweep.metric}"
     ranked = trials[~trials.status.isin(FAILED)].sort_values(score, ascending=sweep.mode == "min")
     shown = ["trial_id", "status", *sweep.hyperparameters, score, "best_epoch", "epochs", "wall_s"]
-    failed = trials[trials.status.isin(FAILED)]
+    failed = trials[trials.status.isin(FAILED)].sort_values("status", key=lambda status: status != statuses.ERRORED, kind="stable")
     counts = statuses.counted(summary["status_counts"])
     best = summary["best"]
     final = result.final
@@ -55,7 +57,9 @@ def write_report(result: SweepResult, top: int = 10) -> Path:
                      f"test accuracy {final['test_accuracy']:.4f} on {final['test_images']} unseen images.</p>")
     parts += [f"<h2>Top {min(top, len(ranked))} trials</h2>", _table(ranked[shown].head(top))]
     parts += ["<h2>Diverged and errored trials</h2>",
-              _table(failed[["trial_id", "status", *sweep.hyperparameters, "epochs", "error"]]) if len(failed) else "<p>None.</p>"]
+              _table(failed[["trial_id", "status", *sweep.hyperparameters, "epochs", "error"]].head(FAILED_ROWS)) if len(failed) else "<p>None.</p>"]
+    if len(failed) > FAILED_ROWS:
+        parts.append(f"<p>The first {FAILED_ROWS} of {len(failed)}; results.csv lists them all.</p>")
     parts += ["<h2>Figures</h2>", *map(_embedded, pictures)]
     style = ("body{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em}"
              "img{max-width:100%}table{border-collapse:collapse;font-size:90%}"

@@ -17,7 +17,7 @@ from experiments.figures import FIGURES, learning_curves_figure, parallel_coordi
 from experiments.figures.curves import BEST_CURVES, CURVES
 from experiments.figures.parameters import PARALLEL_TOP
 from experiments.record.writer import SweepRecord
-from experiments.report import write_report
+from experiments.report import FAILED_ROWS, write_report
 from experiments.results import SweepResult, load_results
 from experiments.storage import RunLocation
 from experiments.tables import Sweep, best_trial_ids
@@ -82,13 +82,27 @@ def curves(figure) -> list:
     return [line for line in figure.axes[0].lines if (line.get_gid() or "").startswith("trial:")]
 
 
-def test_a_report_of_ten_thousand_trials_is_written_within_30_seconds(large):
-    assert len(large.history) > 25_000
+@pytest.fixture(scope="module")
+def report(large) -> tuple[float, str]:
+    """Seconds write_report took on the large sweep, from a fresh reader (nothing read before the clock), and its page."""
     start = time.perf_counter()
-    page = write_report(load_results(large.run_dir)).read_text()  # a fresh reader: nothing read before the clock
-    seconds = time.perf_counter() - start
+    page = write_report(load_results(large.run_dir)).read_text()
+    return time.perf_counter() - start, page
+
+
+def test_a_report_of_ten_thousand_trials_is_written_within_30_seconds(large, report):
+    seconds, page = report
+    assert len(large.history) > 25_000
     assert seconds <= 30, f"{seconds:.1f} s"
     assert page.count("data:image/png;base64,") == len(FIGURES)
+
+
+def test_a_large_sweeps_report_lists_the_first_failed_trials_errored_first(large, report):
+    page = report[1]
+    failed = large.dataframe.status.isin(statuses.FAILED).sum()
+    assert (large.dataframe.status == statuses.ERRORED).sum() > FAILED_ROWS and failed > FAILED_ROWS
+    assert f"The first {FAILED_ROWS} of {failed};" in page
+    assert page.count("<td>errored</td>") == FAILED_ROWS, "the errored trials, which carry a message, are listed first"
 
 
 def test_learning_curves_of_a_large_sweep_are_a_density_the_best_and_a_fixed_sample(large):
