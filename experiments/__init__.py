@@ -57,7 +57,7 @@ def run(
     ``dataset={"test": "arrays:test"}``).
 
     ``verbose`` defaults to Ray Tune's own progress table in a notebook (it redraws in
-    place, so a large sweep stays one table), and to a line per finished trial elsewhere.
+    place, so a large sweep stays one table), and to ``experiments.progress``'s lines elsewhere.
     ``dashboard`` starts the local Ray instance's dashboard (a cluster keeps its own).
     """
     build = overrides.pop("model") if callable(overrides.get("model")) else None

@@ -68,7 +68,7 @@ def run_spec(
 ) -> SweepResult:
     """Run (or resume) the sweep ``spec`` describes and return what it left on disk.
 
-    ``verbose``: 0 silent, 1 a line per finished trial, 2 and 3 Ray Tune's own display.
+    ``verbose``: 0 silent, 1 ``experiments.progress``'s lines, 2 and 3 Ray Tune's own display.
     ``model``: the build function ``spec.model`` names, given in Python rather than imported.
     ``splits``: in-memory images for ``dataset.name: arrays`` (``trainables.datasets.arrays``).
     """
