@@ -69,12 +69,11 @@ def _density(figure, axis, history: pd.DataFrame, metric: str, mode: str) -> Non
     low, high = np.percentile(values, [0.5, 100] if mode == "max" else [0, 99.5])
     if low == high:
         low, high = low - 0.5, high + 0.5
-    epoch_edges = np.arange(epochs.min() - 0.5, epochs.max() + 1.5)
-    counts, _, _ = np.histogram2d(epochs, values, bins=[epoch_edges, np.linspace(low, high, DENSITY_BINS + 1)])
-    mesh = axis.pcolormesh(epoch_edges, np.linspace(low, high, DENSITY_BINS + 1), np.ma.masked_equal(counts.T, 0),
-                           cmap="Purples", norm=LogNorm(vmin=1))
+    edges = np.arange(epochs.min() - 0.5, epochs.max() + 1.5), np.linspace(low, high, DENSITY_BINS + 1)
+    counts = np.histogram2d(epochs, values, bins=edges)[0]
+    mesh = axis.pcolormesh(*edges, np.ma.masked_equal(counts.T, 0), cmap="Purples", norm=LogNorm(vmin=1))
     figure.colorbar(mesh, ax=axis, label="trial-epochs in the cell")
-    axis.set_ylim(low, high)
+    axis.set_ylim(low - 0.03 * (high - low), high + 0.03 * (high - low))  # the best curves clear of the frame
 
 
 def learning_curves_figure(sweep: Sweep):
