@@ -114,6 +114,6 @@ def parallel_coordinates_figure(sweep: Sweep):
                            cmap="viridis" if sweep.mode == "max" else "viridis_r", norm=Normalize(), linewidth=1.5, alpha=0.8)
     host.add_collection(lines)
     figure.colorbar(lines, cax=bar, label=f"{score} (brighter is better)")
-    host.set_title(f"Parallel coordinates of the best {len(best)} of {len(trials)} trials "
+    host.set_title(f"Parallel coordinates of the best {len(best)} of {len(trials)} trials\n"
                    "(each hyperparameter's axis spans every trial's values)", fontsize="medium")
     return figure
