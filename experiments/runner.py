@@ -94,14 +94,7 @@ def run_spec(
             check_fits(spec, largest(nodes), "the cluster" if address else "this machine")
             check_shared_storage(spec, location, len(nodes))
             write_manifest(spec, location, resume)
-            tune_settings = {
-                # Tune forces a snapshot once a trial has checkpointed `checkpoint.keep` times since the last
-                # one, so that no snapshot names a deleted checkpoint. Only HyperBand's close rungs, or a small
-                # `checkpoint.every` or `interval_s`, checkpoint that often; the snapshot is needed: no warning.
-                "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0",
-                "TUNE_MAX_PENDING_TRIALS_PG": None if scalable else str(queue_limit(spec, live)),
-            }
-            with environment_defaults(tune_settings):
+            with environment_defaults(tune_environment(spec, live, scalable)):
                 build_tuner(spec, data, location, resume, verbose, model=model).fit()
             result = SweepResult(location.local)
             if result.summary["state"] == statuses.SWEEP_INTERRUPTED:
@@ -113,6 +106,17 @@ def run_spec(
             write_report(result)
         write_manifest(spec, location, resume, finished=True)  # publishes the report too
         return result
+
+
+def tune_environment(spec: Spec, live: list[dict[str, float]], scalable: list[dict[str, float]]) -> dict[str, str | None]:
+    """The Tune settings a sweep runs under (see ``environment_defaults``)."""
+    return {
+        # Tune forces a snapshot once a trial has checkpointed `checkpoint.keep` times since the last
+        # one, so that no snapshot names a deleted checkpoint. Only HyperBand's close rungs, or a small
+        # `checkpoint.every` or `interval_s`, checkpoint that often; the snapshot is needed: no warning.
+        "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0",
+        "TUNE_MAX_PENDING_TRIALS_PG": None if scalable else str(queue_limit(spec, live)),
+    }
 
 
 @contextlib.contextmanager

@@ -58,7 +58,7 @@ def build_tuner(
     model: str | Callable | None = None,
 ) -> tune.Tuner:
     """The Tuner for ``spec``. ``trainable`` replaces the CNN only to measure the controller itself
-    (benchmarks/overhead.py): everything else is what a real sweep runs."""
+    (benchmarks/scale.py): everything else is what a real sweep runs."""
     ended = ended_trials(location.local) if resume else frozenset()
     trainable = tune.with_resources(
         trainable or tune.with_parameters(train_cnn, data=data, settings=train_settings(spec, model), ended=ended),

@@ -14,7 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Modules whose tests share a module-scoped sweep or cluster: each runs whole on one xdist worker,
 # or every worker that gets one of its tests builds the fixture again (a minute or more each).
 # (pytest 9 ignores xdist_group marks: xdist marks the group in a node id pytest no longer reads.)
-WHOLE_MODULES = ("tests/test_report.py", "tests/test_resume.py", "tests/test_two_nodes.py")
+WHOLE_MODULES = ("tests/test_report.py", "tests/test_report_scale.py", "tests/test_resume.py", "tests/test_two_nodes.py")
 
 
 def pytest_xdist_make_scheduler(config, log):

@@ -121,23 +121,27 @@ def test_peers():
     check_peers(run("peers.py"))
 
 
-def check_overhead(out: str) -> None:
-    """Wall time over the sleeps' theoretical minimum, the driver's memory and what fits in 2 GB."""
-    (row,), summary = printed(out)  # smoke: one repeat
-    minimum = 20 * 3 * 0.2 / 2  # smoke: 20 trials of 3 reports, 0.2 s before each, 2 at once
-    assert row["trial_epochs"] == 20 * 3
+def check_scale(out: str) -> None:
+    """Each size's wall over the sleeps' minimum, cost per result, driver memory, report time and record size."""
+    (row,), summary = printed(out)  # smoke: one run of one size
+    minimum = 12 * 3 * (1 / 3) / 4  # smoke: 12 trials of 3 reports, 1/3 s before each, 4 at once
+    assert row["trials"] == 12 and row["results"] == 12 * 3
     assert minimum <= row["loop_s"] <= row["process_s"] < 600, "no sweep beats the sleeps it waits for"
-    assert megabytes(row["rss_before"] / 2**20) and megabytes(row["rss_after"] / 2**20) and megabytes(row["peak_driver_mb"])
-    assert figure(summary, "tuning loop") == pytest.approx(row["loop_s"] / minimum, abs=0.006)
-    assert figure(summary, "whole process") == pytest.approx(row["process_s"] / minimum, abs=0.006)
+    assert row["over_minimum"] == pytest.approx(row["loop_s"] / minimum)
+    assert row["overhead_ms_per_result"] == pytest.approx((row["loop_s"] - minimum) * 1000 / 36)
+    assert 0 < row["driver_cpu_s"] < row["process_s"] * 2 and seconds(row["report_s"]) and megabytes(row["peak_driver_mb"])
+    assert 0 < row["record_bytes"] < 12 * 3 * 4096 < 12 * 1_460_000 < row["run_bytes"], "each trial's checkpoint is in the run folder"
+    assert figure(summary, "12 trials (n=1):") == pytest.approx(row["over_minimum"], abs=0.006)
+    assert figure(summary, "], ") == pytest.approx(row["overhead_ms_per_result"], abs=0.06)
+    assert figure(summary, "ms wall and") == pytest.approx(row["driver_cpu_ms_per_result"], abs=0.06)
     assert figure(summary, "driver peak") == pytest.approx(row["peak_driver_mb"], abs=0.6)
-    assert figure(summary, "MB,") == pytest.approx(row["bytes_per_trial_epoch"] / 1024, abs=0.06)
-    growth, capacity = row["bytes_per_trial_epoch"], figure(summary, "about")  # trial-epochs that fit in 2 GB
-    assert capacity == (pytest.approx((2 * 2**30 - row["rss_before"]) / growth, abs=0.6) if growth > 0 else math.inf)
+    assert figure(summary, "report") == pytest.approx(row["report_s"], abs=0.06)
+    assert figure(summary, "over the 12-trial median") == 1.0, "one size: its own median"
+    assert f"loop over minimum {row['over_minimum']:.2f} [" in summary and "goal <= 1.15: " in summary
 
 
-def test_overhead():
-    check_overhead(run("overhead.py"))
+def test_scale():
+    check_scale(run("scale.py"))
 
 
 def check_search(out: str, storage: Path) -> None:
