@@ -72,7 +72,7 @@ class PreparedData:
 
 @functools.lru_cache(maxsize=8)
 def _load(name: str, path: str | None, image_size: tuple[int, int] | None) -> dict[str, Images]:
-    splits = DATASETS.load(name).load(path, image_size)
+    splits = {split: images.resized(image_size) for split, images in DATASETS.load(name).load(path, image_size).items()}
     for images in splits.values():
         images.pixels.setflags(write=False)  # shared by every split and trial: never changed in place
         images.y.setflags(write=False)

@@ -1,7 +1,7 @@
 """Datasets by name: one module each, exposing ``load(path, image_size=None) -> {split: Images}``.
 
-``image_size`` (H, W), when given, is the size of every image returned: each dataset resizes
-(``Images.resized``; ``folder`` while reading, as its files may differ in size). A dataset that
+``image_size`` (H, W): ``trainables.data`` resizes what every dataset returns to it (``Images.resized``);
+only ``folder`` reads it, to resize while reading, as its files may differ in size. A dataset that
 reads files has ``PATH_ENV``: the environment variable that locates them when no path is given,
 or None when ``dataset.path`` must say; a bundled dataset has none and ignores ``path``.
 Bad files are an ``InputError`` at load time (in the driver), naming the field and the file.

@@ -29,8 +29,8 @@ def from_arrays(data: Pair | tuple[Pair, Pair]) -> dict[str, Images]:
     return to_splits({"train": data}, "data", "the arrays given")
 
 
-def to_splits(pairs: dict[str, Pair], field: str, source: str, image_size: tuple[int, int] | None = None) -> dict[str, Images]:
-    """Each split's ``(images, labels)`` as ``Images`` at ``image_size``; a refusal names ``field`` and ``source``."""
+def to_splits(pairs: dict[str, Pair], field: str, source: str) -> dict[str, Images]:
+    """Each split's ``(images, labels)`` as ``Images``; a refusal names ``field`` and ``source``."""
     checked = {}
     for split, (x, y) in pairs.items():
         pixels = _pixels(np.asarray(x), f"{field}: the {split} images in {source}")
@@ -40,7 +40,7 @@ def to_splits(pairs: dict[str, Pair], field: str, source: str, image_size: tuple
         raise InputError(f"{field}: the splits in {source} differ in image shape: {shapes}")
     num_classes = 1 + max(int(labels.max()) for _, labels in checked.values())
     return {
-        split: Images(pixels, labels, num_classes, max_value=255 if pixels.dtype == np.uint8 else 1.0).resized(image_size)
+        split: Images(pixels, labels, num_classes, max_value=255 if pixels.dtype == np.uint8 else 1.0)
         for split, (pixels, labels) in checked.items()
     }
 

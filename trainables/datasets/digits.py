@@ -12,4 +12,4 @@ def load(path: str | None = None, image_size: tuple[int, int] | None = None) -> 
 
     digits = load_digits()
     images = digits.images[..., np.newaxis].astype(np.uint8)  # whole values 0-16 as float64: exact in uint8
-    return {"train": Images(images, digits.target.astype(np.int64), 10, max_value=16).resized(image_size)}
+    return {"train": Images(images, digits.target.astype(np.int64), 10, max_value=16)}

@@ -2,7 +2,7 @@
 
 The files keep MNIST's names (``train-images-idx3-ubyte[.gz]``, ``train-labels-idx1-ubyte``,
 ``t10k-images-idx3-ubyte``, ``t10k-labels-idx1-ubyte``); a folder may hold one split or both.
-The one IDX reader (``mnist`` reads its files here too); resized to ``image_size``.
+The one IDX reader (``mnist`` reads its files here too).
 """
 
 from __future__ import annotations
@@ -28,13 +28,13 @@ TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: 
 
 def load(path: str | None = None, image_size: tuple[int, int] | None = None) -> dict[str, Images]:
     folder = checked_path(path, "idx", NEEDS, folder=True)
-    splits = read_folder(folder, image_size)
+    splits = read_folder(folder)
     if not splits:
         raise InputError(f"dataset.path: no IDX files in '{folder}'; the idx dataset needs {NEEDS}")
     return splits
 
 
-def read_folder(folder: Path, image_size: tuple[int, int] | None = None) -> dict[str, Images]:
+def read_folder(folder: Path) -> dict[str, Images]:
     """The splits whose two files ``folder`` holds (none: empty); half a pair is refused."""
     pairs = {}
     for split, stems in IDX_FILES.items():
@@ -44,7 +44,7 @@ def read_folder(folder: Path, image_size: tuple[int, int] | None = None) -> dict
             raise InputError(f"dataset.path: '{folder}' has {have.name} but no {lacking}[.gz]; give both files of the {split} split")
         if all(files):
             pairs[split] = tuple(read_idx(file) for file in files)
-    return to_splits(pairs, "dataset.path", f"'{folder}'", image_size) if pairs else {}
+    return to_splits(pairs, "dataset.path", f"'{folder}'") if pairs else {}
 
 
 def _find(folder: Path, stem: str) -> Path | None:

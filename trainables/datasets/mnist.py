@@ -26,9 +26,9 @@ HOW_TO_PROVIDE = (
 )
 
 
-def _from_path(path: Path, image_size: tuple[int, int] | None) -> dict[str, Images]:
+def _from_path(path: Path) -> dict[str, Images]:
     file = path if path.is_file() else path / "mnist.npz"
-    return npz.read(file, image_size) if file.is_file() else idx.read_folder(path, image_size)
+    return npz.read(file) if file.is_file() else idx.read_folder(path)
 
 
 def _keras_cache() -> Path:
@@ -40,14 +40,14 @@ def load(path: str | None = None, image_size: tuple[int, int] | None = None) -> 
         folder = Path(path).expanduser()
         if not folder.exists():
             raise InputError(f"dataset.path: '{folder}' does not exist; {HOW_TO_PROVIDE}")
-        splits = _from_path(folder, image_size)
+        splits = _from_path(folder)
         if not splits:
             raise InputError(f"dataset.path: no MNIST files in '{folder}'; {HOW_TO_PROVIDE}")
         return splits
     cache = _keras_cache()
     if not cache.is_file():
         _download(cache)
-    return npz.read(cache, image_size)
+    return npz.read(cache)
 
 
 def _download(cache: Path) -> None:

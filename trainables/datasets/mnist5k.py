@@ -14,4 +14,4 @@ def load(path: str | None = None, image_size: tuple[int, int] | None = None) -> 
 
     table = np.loadtxt(DATA_PATH, delimiter=",", dtype=np.uint8)
     x, y = table[:, :-1], table[:, -1]
-    return {"train": Images(x.reshape(-1, 28, 28, 1), y.astype(np.int64), 10, max_value=255).resized(image_size)}
+    return {"train": Images(x.reshape(-1, 28, 28, 1), y.astype(np.int64), 10, max_value=255)}

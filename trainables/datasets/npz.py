@@ -1,6 +1,6 @@
 """Your own arrays in one .npz file: x_train, y_train and optionally x_test, y_test (numpy.savez).
 
-Converted and checked as in-memory arrays are (``arrays.to_splits``); resized to ``image_size``.
+Converted and checked as in-memory arrays are (``arrays.to_splits``).
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ NEEDS = "a .npz file holding x_train and y_train (optionally x_test and y_test)"
 
 
 def load(path: str | None = None, image_size: tuple[int, int] | None = None) -> dict[str, Images]:
-    return read(checked_path(path, "npz", NEEDS, folder=False), image_size)
+    return read(checked_path(path, "npz", NEEDS, folder=False))
 
 
-def read(file: Path, image_size: tuple[int, int] | None = None) -> dict[str, Images]:
+def read(file: Path) -> dict[str, Images]:
     """The splits in ``file`` (shared with ``mnist``, whose Keras copy is such a file)."""
     try:
         with np.load(file) as npz:  # no pickles: a .npz of arrays needs none
@@ -38,4 +38,4 @@ def read(file: Path, image_size: tuple[int, int] | None = None) -> dict[str, Ima
     if missing:
         holds = ", ".join(sorted(names)) or "nothing"
         raise InputError(f"dataset.path: '{file}' has no {', '.join(missing)} (it holds: {holds}); the npz dataset needs {NEEDS}")
-    return to_splits(pairs, "dataset.path", f"'{file}'", image_size)
+    return to_splits(pairs, "dataset.path", f"'{file}'")

@@ -13,6 +13,7 @@ import os
 import pickle
 import sys
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Callable
 
 import numpy as np
@@ -29,8 +30,12 @@ class PickledModel:
     reference: str
     payload: bytes
 
+    @cached_property
+    def build(self) -> Callable:
+        return pickle.loads(self.payload)
+
     def __call__(self, hp: ModelHyperparameters, input_shape: tuple[int, ...], num_classes: int) -> Any:
-        return pickle.loads(self.payload)(hp, input_shape, num_classes)
+        return self.build(hp, input_shape, num_classes)
 
 
 def import_builder(reference: str) -> Callable:
