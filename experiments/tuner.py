@@ -6,6 +6,7 @@ from typing import Any, Callable
 
 from ray import tune
 
+from experiments.actor_reuse import keep_starting_actors
 from experiments.algorithms import algorithm
 from experiments.callbacks import RecordCallback, SweepStopper
 from experiments.progress import ProgressCallback
@@ -59,6 +60,7 @@ def build_tuner(
 ) -> tune.Tuner:
     """The Tuner for ``spec``. ``trainable`` replaces the CNN only to measure the controller itself
     (benchmarks/scale.py): everything else is what a real sweep runs."""
+    keep_starting_actors()
     ended = ended_trials(location.local) if resume else frozenset()
     trainable = tune.with_resources(
         trainable or tune.with_parameters(train_cnn, data=data, settings=train_settings(spec, model), ended=ended),
