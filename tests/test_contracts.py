@@ -254,6 +254,66 @@ def test_a_scheduler_needs_checkpoints_exactly_where_it_resumes_paused_trials(na
     assert resumed_at(name) == scheduler(name).checkpoint_epochs(scheduler_context(name))
 
 
+def fifo_ruled() -> list[str]:
+    """The registered schedulers whose Ray class starts trials by Ray's FIFO rule."""
+    from ray.tune.schedulers import FIFOScheduler
+
+    def rays_rule(built) -> type:
+        return next(cls for cls in type(built).__mro__ if "choose_trial_to_run" in vars(cls) and cls.__module__.startswith("ray."))
+
+    return [name for name in SCHEDULERS.names() if rays_rule(scheduler(name).build(scheduler_context(name))) is FIFOScheduler]
+
+
+@pytest.mark.parametrize("name", fifo_ruled())
+def test_a_scheduler_on_rays_fifo_rule_does_not_walk_every_trial_to_start_one(name):
+    """Ray's FIFOScheduler walks the sweep's whole list of trials each time Tune looks for one to start."""
+    from ray.tune.schedulers import FIFOScheduler
+
+    assert type(scheduler(name).build(scheduler_context(name))).choose_trial_to_run is not FIFOScheduler.choose_trial_to_run
+
+
+@pytest.mark.parametrize("name", fifo_ruled())
+def test_a_scheduler_starts_the_trial_rays_fifo_rule_picks_and_reads_only_trials_not_yet_ended(name):
+    """Over a random walk of the moves Tune makes, the choice equals Ray's rule; then, with over 1,000
+    trials ended, choosing reads the status of the few that have not."""
+    import random
+
+    from ray.tune.experiment import Trial
+    from ray.tune.schedulers import FIFOScheduler
+
+    class Counted(Trial):
+        reads = 0
+
+        @property
+        def status(self):
+            Counted.reads += 1
+            return self._status
+
+        @status.setter
+        def status(self, value):
+            self._status = value
+
+    moves = {Trial.PENDING: [Trial.RUNNING, Trial.TERMINATED], Trial.PAUSED: [Trial.PENDING, Trial.TERMINATED],
+             Trial.RUNNING: [Trial.PAUSED, Trial.TERMINATED, Trial.ERROR, Trial.PENDING]}
+    built = scheduler(name).build(scheduler_context(name))
+    built.set_search_properties(METRIC, MODE)
+    trials, rng = [], random.Random(0)
+    controller = Controller(built, trials)
+    for step in range(6000):
+        if rng.random() < 0.25 or not any(trial.status in moves for trial in trials):
+            trials.append(Counted("contract", config={"n": step}, stub=True))
+            built.on_trial_add(controller, trials[-1])
+        else:
+            trial = rng.choice([trial for trial in trials if trial.status in moves])
+            trial.set_status(rng.choice(moves[trial.status]))
+        assert built.choose_trial_to_run(controller) is FIFOScheduler.choose_trial_to_run(built, controller)
+    unended = [trial for trial in trials if not trial.is_finished()]
+    assert len(trials) - len(unended) > 1000 > 10 * len(unended) > 0
+    Counted.reads = 0
+    built.choose_trial_to_run(controller)
+    assert Counted.reads <= 3 * len(unended)
+
+
 def test_a_scheduler_refusal_is_an_input_error_naming_the_field():
     with pytest.raises(InputError, match=r"^scheduler\.grace_period: "):
         scheduler("asha").check(scheduler_context("asha", grace_period=10))

@@ -9,6 +9,6 @@ from experiments.schedulers.contract import Scheduler, SchedulerContext
 
 class Fifo(Scheduler):
     def build(self, context: SchedulerContext) -> Any:
-        from ray.tune.schedulers import FIFOScheduler
+        from experiments.schedulers.queue import QueuedFIFO
 
-        return FIFOScheduler()
+        return QueuedFIFO()

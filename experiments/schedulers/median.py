@@ -27,9 +27,9 @@ class Median(Scheduler):
         return frozenset(range(context.options.grace_period, context.max_epochs + 1))
 
     def build(self, context: SchedulerContext) -> Any:
-        from ray.tune.schedulers import MedianStoppingRule
+        from experiments.schedulers.queue import QueuedMedianStopping
 
-        return MedianStoppingRule(
+        return QueuedMedianStopping(
             time_attr=TIME_ATTR,
             grace_period=context.options.grace_period,
             min_samples_required=context.options.min_samples_required,

@@ -19,8 +19,10 @@ from types import SimpleNamespace
 import numpy as np
 from ray.tune.schedulers import ASHAScheduler
 
+from experiments.schedulers.queue import FirstWaiting
 
-class ReplayableASHA(ASHAScheduler):
+
+class ReplayableASHA(FirstWaiting, ASHAScheduler):
     def bracket_of(self, trial_id: str):
         """Ray's draw (brackets with more rungs more likely, as ``on_trial_add``), by the trial id's hash."""
         sizes = np.array([len(bracket._rungs) for bracket in self._brackets])
