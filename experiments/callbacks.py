@@ -18,6 +18,7 @@ from experiments.results import error_message
 # a pickle of its own (TuneController's state), apart from the callbacks: a stopper holding the
 # record itself would, after a resume, judge the budget on a stale copy.
 LIVE_RECORDS: dict[str, SweepRecord] = {}
+FLUSH_COST_RATIO = 50
 
 
 def recorded_result(row: dict[str, Any]) -> dict[str, Any]:
@@ -33,7 +34,7 @@ class RecordCallback(tune.Callback):
         self.record = record
         # the same objects Tune uses, also after a restore (they are pickled together)
         self.scheduler, self.scheduler_metric, self.searcher = scheduler, scheduler_metric, searcher
-        self.last_flush, self.total, self.ended = 0.0, None, set()
+        self.last_flush, self.flush_s, self.total, self.ended = 0.0, 0.0, None, set()
 
     def setup(self, total_num_samples: int | None = None, **info: Any) -> None:
         self.total = total_num_samples
@@ -96,13 +97,16 @@ class RecordCallback(tune.Callback):
         return statuses.END_SAMPLES
 
     def flush_due(self) -> None:
-        """Compact the record at a bounded rate: each compaction costs the whole sweep, a result only its row."""
-        if time.time() - self.last_flush > FLUSH_EVERY_S:
+        """Compact the record at a bounded rate: each compaction costs the whole sweep, a result only
+        its row. At most every FLUSH_EVERY_S, and apart by 50 times the last one's cost, so that in a
+        large sweep compacting takes at most 2% of the driver's time."""
+        if time.time() - self.last_flush > max(FLUSH_EVERY_S, FLUSH_COST_RATIO * self.flush_s):
             self.flush()
 
     def flush(self) -> None:
+        started = time.perf_counter()
         self.record.flush()
-        self.last_flush = time.time()
+        self.flush_s, self.last_flush = time.perf_counter() - started, time.time()
 
 
 class SweepStopper(tune.Stopper):

@@ -210,6 +210,32 @@ def test_two_thousand_trials_cost_the_same_per_result_and_leave_exact_files(tmp_
     assert max(len(record.epochs) for record in callback.record.trials.values()) <= 2
 
 
+def test_the_record_is_compacted_apart_by_at_least_fifty_times_its_last_cost(tmp_path, monkeypatch):
+    """Compacting rewrites the per-trial table, so it costs more as a sweep grows: spaced by 50 times its
+    cost, it takes at most 2% of the driver's time (here with the 5-second floor taken away)."""
+    import experiments.callbacks
+
+    monkeypatch.setattr(experiments.callbacks, "FLUSH_EVERY_S", 0.0)
+    callback = record_callback(tmp_path)
+    callback.setup(total_num_samples=20_000)
+    run_trials(callback, range(300), [])
+    flushes, compact = [], callback.record.flush
+
+    def timed() -> None:
+        started = time.perf_counter()
+        compact()
+        flushes.append((started, time.perf_counter() - started))
+
+    monkeypatch.setattr(callback.record, "flush", timed)
+    first, deadline = 300, time.perf_counter() + 60
+    while len(flushes) < 3 and time.perf_counter() < deadline:
+        run_trials(callback, range(first, first + 20), [])
+        first += 20
+    assert len(flushes) >= 3, "no compaction in the sweep"
+    for (before, cost), (after, _) in zip(flushes, flushes[1:]):
+        assert after - before >= 50 * cost, flushes
+
+
 def test_a_reader_of_a_running_sweep_never_sees_a_half_written_row(tmp_path):
     callback = record_callback(tmp_path)
     callback.setup(total_num_samples=3000)

@@ -1,0 +1,40 @@
+"""Tune's per-trial bookkeeping in the driver, as cnn-tune keeps it (experiments/trial_state.py)."""
+
+from __future__ import annotations
+
+from experiments.trial_state import LeanTrialState
+
+
+def results(epochs: int):
+    for epoch in range(1, epochs + 1):
+        value = 0.5 + epoch / 100
+        yield {"epoch": epoch, "loss": 1 / epoch, "val_loss": 1 / epoch, "accuracy": value, "val_accuracy": value,
+               "best_val_accuracy": value, "lr": 0.01, "training_iteration": epoch, "time_total_s": float(epoch)}
+
+
+def test_a_started_trial_keeps_tunes_summaries_but_no_last_n_averages():
+    """Min, max, mean and last as Tune keeps them; no deques of the last 5 and 10 values, which made up
+    most of a trial's state in the driver and in every snapshot of the experiment."""
+    from ray.tune.experiment import Trial
+
+    plain, lean = (Trial("train_cnn", config={"n": 1}, stub=True) for _ in range(2))
+    LeanTrialState().on_trial_start(0, [lean], lean)
+    for result in results(27):
+        plain.update_last_result(dict(result))
+        lean.update_last_result(dict(result))
+    assert not any(lean.run_metadata.metric_n_steps.values()) and all(plain.run_metadata.metric_n_steps.values())
+    for metric, summary in plain.metric_analysis.items():
+        assert lean.metric_analysis[metric] == {key: summary[key] for key in ("max", "min", "avg", "last")}
+    assert len(lean.get_json_state()[1]) < len(plain.get_json_state()[1]) / 2
+
+
+def test_every_sweep_cnn_tune_builds_keeps_trial_state_lean(tmp_path):
+    import experiments
+    from experiments.runner import location_of
+    from experiments.tuner import build_tuner
+
+    spec = experiments.validate("quickstart", storage=str(tmp_path), resources={"cpu": 1})
+    location = location_of(spec)
+    location.local.mkdir(parents=True)
+    tuner = build_tuner(spec, None, location, resume=False, verbose=0, trainable=lambda config: None)
+    assert any(isinstance(callback, LeanTrialState) for callback in tuner._local_tuner._run_config.callbacks)
