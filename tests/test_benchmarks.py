@@ -122,9 +122,10 @@ def test_peers():
 
 
 def check_scale(out: str) -> None:
-    """Each size's wall over the sleeps' minimum, cost per result, driver memory, report time and record size."""
+    """Each size's wall over the sleeps' minimum, cost per result, driver memory, report time, record size,
+    and how the trials spread over the simulated cluster's nodes."""
     (row,), summary = printed(out)  # smoke: one run of one size
-    minimum = 12 * 3 * (1 / 3) / 4  # smoke: 12 trials of 3 reports, 1/3 s before each, 4 at once
+    minimum = 12 * 3 * (1 / 3) / 4  # smoke: 12 trials of 3 reports, 1/3 s before each, 4 at once on 2 nodes
     assert row["trials"] == 12 and row["results"] == 12 * 3
     assert minimum <= row["loop_s"] <= row["process_s"] < 600, "no sweep beats the sleeps it waits for"
     assert row["over_minimum"] == pytest.approx(row["loop_s"] / minimum)
@@ -138,6 +139,8 @@ def check_scale(out: str) -> None:
     assert figure(summary, "report") == pytest.approx(row["report_s"], abs=0.06)
     assert figure(summary, "over the 12-trial median") == 1.0, "one size: its own median"
     assert f"loop over minimum {row['over_minimum']:.2f} [" in summary and "goal <= 1.15: " in summary
+    assert summary.startswith("2 nodes x 2 logical CPUs, ") and "trials ran on 2 of 2 nodes" in summary
+    assert row["nodes_used"] == 2 and 1 <= row["fewest_on_a_node"] <= 6
 
 
 def test_scale():
