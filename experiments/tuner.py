@@ -15,6 +15,7 @@ from experiments.results import ended_trials
 from experiments.schedulers import scheduler as scheduler_named
 from experiments.spec import Spec
 from experiments.storage import RunLocation
+from experiments.tensorboard import TensorBoardFiles
 from experiments.trial_state import LeanTrialState
 from trainables.cnn import TrainSettings
 from trainables.trainable import train_cnn
@@ -78,7 +79,7 @@ def build_tuner(
     # One metric for Tune to hand the searcher and the scheduler: the running best, unless the
     # scheduler was built with its own (then the searcher is grid or random, which read none).
     learned = None if chosen.reads_last_value else spec.search_context().metric
-    callbacks = [RecordCallback(record, scheduler, learned or spec.metric, search_alg), LeanTrialState()]
+    callbacks = [RecordCallback(record, scheduler, learned or spec.metric, search_alg), LeanTrialState(), TensorBoardFiles()]
     if verbose == 1:
         callbacks.append(ProgressCallback(record))
     if spec.tracking.mlflow_uri:

@@ -110,5 +110,6 @@ def test_trials_write_tensorboard_event_files(faulty):
 
     events = sorted(Path(faulty.run_dir).glob("*/events.out.tfevents.*"))
     assert events, "no TensorBoard files in the trial folders"
+    assert len(events) == len({path.parent for path in events}), "one writer per trial: Tune added its own"
     tags = {value.tag for path in events for event in summary_iterator(str(path)) for value in event.summary.value}
     assert {"ray/tune/val_accuracy", "ray/tune/val_loss"} <= tags
