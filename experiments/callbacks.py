@@ -10,7 +10,7 @@ from ray import tune
 from core import statuses
 from core.metrics import reached
 from experiments.record.csvio import TEXT_COLUMNS
-from experiments.record.writer import FLUSH_EVERY_S, SweepRecord
+from experiments.record.writer import FLUSH_COST_RATIO, FLUSH_EVERY_S, SweepRecord
 from experiments.results import error_message
 
 
@@ -18,7 +18,6 @@ from experiments.results import error_message
 # a pickle of its own (TuneController's state), apart from the callbacks: a stopper holding the
 # record itself would, after a resume, judge the budget on a stale copy.
 LIVE_RECORDS: dict[str, SweepRecord] = {}
-FLUSH_COST_RATIO = 50
 
 
 def recorded_result(row: dict[str, Any]) -> dict[str, Any]:
@@ -98,8 +97,8 @@ class RecordCallback(tune.Callback):
 
     def flush_due(self) -> None:
         """Compact the record at a bounded rate: each compaction costs the whole sweep, a result only
-        its row. At most every FLUSH_EVERY_S, and apart by 50 times the last one's cost, so that in a
-        large sweep compacting takes at most 2% of the driver's time."""
+        its row. At most every FLUSH_EVERY_S, and apart by FLUSH_COST_RATIO times the last one's cost,
+        so that in a large sweep compacting takes at most 2% of the driver's time."""
         if time.time() - self.last_flush > max(FLUSH_EVERY_S, FLUSH_COST_RATIO * self.flush_s):
             self.flush()
 

@@ -20,6 +20,7 @@ from numbers import Number
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
 from ray.tune.logger import TBXLoggerCallback
 from ray.tune.utils import flatten_dict
 from tensorboardX.proto.event_pb2 import Event
@@ -69,7 +70,8 @@ class TensorBoardFiles(TBXLoggerCallback):
         if trial not in self._files:
             return
         last = self._last.pop(trial)
-        params = {name: getattr(value, "item", lambda: value)() for name, value in flatten_dict(trial.evaluated_params or {}).items()}
+        params = {name: value.item() if isinstance(value, np.generic) else value
+                  for name, value in flatten_dict(trial.evaluated_params or {}).items()}
         params = {name: value for name, value in params.items() if isinstance(value, (str, bool, int, float))}
         if params and last:
             for summary in hparams(hparam_dict=params, metric_dict=last):

@@ -24,6 +24,7 @@ from experiments.record.trial import EndRules, TrialRecord, classify_end, curren
 from experiments.storage import RunLocation
 
 FLUSH_EVERY_S = 5.0
+FLUSH_COST_RATIO = 50  # compactions are also apart by this many times the last one's cost
 
 
 class SweepRecord:
