@@ -199,6 +199,7 @@ def test_pipeline_scales_the_images_and_reshuffles_them_every_epoch_by_seed(data
 def test_later_epochs_reuse_the_traced_train_and_test_steps(data):
     trial = CnnTrial(Hyperparameters(hidden_units=8), data, TrainSettings(max_epochs=3))
     model, traced = trial.folds[0].model, []
+    assert not model.run_eagerly, "this trial's steps are many enough to be traced"
     for name in ("train_step", "test_step"):
         step = getattr(model, name)
 
@@ -212,6 +213,44 @@ def test_later_epochs_reuse_the_traced_train_and_test_steps(data):
     trial.run_epoch()
     trial.run_epoch()
     assert first > 0 and len(traced) == first
+
+
+def counted_train_steps(trial) -> list[int]:
+    """Calls of the first fold's Python train step: one per step eagerly, only while tracing otherwise."""
+    model, calls = trial.folds[0].model, []
+    step = model.train_step
+
+    def counted(batch):
+        calls.append(1)
+        return step(batch)
+
+    model.train_step = counted
+    return calls
+
+
+def test_a_trial_too_short_to_pay_for_tracing_runs_every_step_eagerly(data):
+    hp = Hyperparameters(hidden_units=8, batch_size=64)
+    steps_per_epoch = math.ceil(len(data.folds[0][0]) / hp.batch_size)
+    eager = CnnTrial(hp, data, TrainSettings(max_epochs=backend.EAGER_STEPS // steps_per_epoch))
+    traced = CnnTrial(hp, data, TrainSettings(max_epochs=backend.EAGER_STEPS // steps_per_epoch + 1))
+    eager_calls, traced_calls = counted_train_steps(eager), counted_train_steps(traced)
+    for _ in range(2):
+        eager.run_epoch()
+        traced.run_epoch()
+    assert len(eager_calls) == 2 * steps_per_epoch
+    assert len(traced_calls) <= 2  # a trace, and a second one for the smaller last batch
+
+
+def test_a_trial_learns_the_same_run_eagerly_or_traced(data, monkeypatch):
+    def epochs(eagerly: bool) -> list[dict]:
+        monkeypatch.setattr(backend, "EAGER_STEPS", 10**6 if eagerly else 0)
+        trial = CnnTrial(Hyperparameters(hidden_units=16, dropout=0.3), data, TrainSettings(max_epochs=2))
+        assert trial.folds[0].model.run_eagerly == eagerly
+        return [trial.run_epoch() for _ in range(2)]
+
+    eager, traced = epochs(eagerly=True), epochs(eagerly=False)
+    for name in REPORTED_METRICS:
+        assert [e[name] for e in eager] == pytest.approx([t[name] for t in traced], rel=1e-4), name
 
 
 def test_a_trial_reports_the_same_whatever_trials_its_process_ran_before(data):

@@ -89,6 +89,20 @@ def configure(cpus: float | None, gpus: float, trial_worker: bool = False) -> No
             _configure_tensorflow(threads(cpus) if cpus is not None else None)
 
 
+# Tracing a Keras training step into a TensorFlow graph cost as much as 18-29 of its steps run
+# eagerly, whatever the model's size (benchmarks/small.py, part eager). A model that trains fewer
+# steps than that in all never earns its trace back: a small trial spent most of its time tracing.
+EAGER_STEPS = 16
+
+
+def runs_eagerly(steps: int, gpus: float) -> bool:
+    """Whether a model that trains ``steps`` steps in all finishes sooner run eagerly than traced.
+    Measured with TensorFlow on CPUs: other backends and GPUs keep Keras's compiled steps."""
+    import keras
+
+    return keras.backend.backend() == "tensorflow" and not gpus and steps <= EAGER_STEPS
+
+
 def threads(cpus: float) -> int:
     """Threads for a trial of ``cpus`` CPUs: Ray may grant a fraction of one."""
     return max(1, int(cpus))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,11 +53,19 @@ def make_optimizer(hp: Hyperparameters):
     return keras.optimizers.Adam(learning_rate=hp.learning_rate)
 
 
-def build_model(hp: Hyperparameters, settings: TrainSettings, input_shape: tuple[int, ...], num_classes: int):
-    """A compiled model for these hyperparameters (see ``trainables.models`` for why compiled here)."""
+def build_model(
+    hp: Hyperparameters, settings: TrainSettings, input_shape: tuple[int, ...], num_classes: int, steps: int | None = None
+):
+    """A compiled model for these hyperparameters (see ``trainables.models`` for why compiled here).
+    ``steps``: the training steps it will take in all, if known; too few to pay for tracing, it runs eagerly."""
     model = builder(settings.model)(ModelHyperparameters(hp), input_shape, num_classes)
     model.compile(optimizer=make_optimizer(hp), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.run_eagerly = steps is not None and backend.runs_eagerly(steps, settings.gpus)
     return model
+
+
+def training_steps(images: int, batch_size: int, epochs: int) -> int:
+    return epochs * math.ceil(images / batch_size)
 
 
 class Fold:
@@ -128,7 +137,10 @@ class CnnTrial:
         pool = Pipelines(data.pool, settings.cpus, settings.seed)
         self.folds = [
             Fold(
-                build_model(hp, settings, data.input_shape, data.num_classes),
+                build_model(
+                    hp, settings, data.input_shape, data.num_classes,
+                    training_steps(len(train_index), hp.batch_size, settings.max_epochs),
+                ),
                 pool.training(train_index, hp.batch_size),
                 pool.evaluation(val_index, settings.eval_batch_size),
             )
@@ -205,7 +217,8 @@ def fit_final(config: dict[str, Any], data: PreparedData, settings: TrainSetting
     keras.utils.set_random_seed(settings.seed)
     train = Pipelines(data.pool, settings.cpus, settings.seed).training(np.arange(len(data.pool.y)), hp.batch_size)
     test = Pipelines(data.test, settings.cpus, settings.seed).evaluation(np.arange(len(data.test.y)), settings.eval_batch_size)
-    fold = Fold(build_model(hp, settings, data.input_shape, data.num_classes), train, test)
+    steps = training_steps(len(data.pool.y), hp.batch_size, epochs)
+    fold = Fold(build_model(hp, settings, data.input_shape, data.num_classes, steps), train, test)
     history = [fold.train_epoch(learning_rate_at(hp, epoch, settings.max_epochs)) for epoch in range(epochs)]
     scores = fold.evaluate()
     with tempfile.TemporaryDirectory() as directory:
