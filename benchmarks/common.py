@@ -93,14 +93,16 @@ def cnn_tune(*args: str) -> list[str]:
     return [str(Path(sys.executable).with_name("cnn-tune")), *args]
 
 
-def run_sweep(experiment: Path, *extra: str) -> tuple[float, Any, Any, Path, float]:
+def run_sweep(experiment: Path, *extra: str, code: Path | None = None) -> tuple[float, Any, Any, Path, float]:
     """Wall seconds, results and history (DataFrames) of one `cnn-tune run`, its folder, and when it
-    started (epoch seconds). The folder is kept for the caller to read; it lives in the system's temp."""
+    started (epoch seconds). The folder is kept for the caller to read; it lives in the system's temp.
+    ``code``: another checkout to run (Ray's workers import the driver's working directory first)."""
     import pandas as pd
 
     storage = Path(tempfile.mkdtemp(prefix="bench-"))
     started = time.time()
-    seconds, _ = timed_process(cnn_tune("run", str(experiment), "--storage", str(storage), "--name", "run", "--verbose", "0", *extra))
+    command = cnn_tune("run", str(experiment), "--storage", str(storage), "--name", "run", "--verbose", "0", *extra)
+    seconds, _ = timed_process(command, env={"PYTHONPATH": str(code)} if code else None, cwd=code)
     run_dir = storage / "run"
     return seconds, pd.read_csv(run_dir / "results.csv"), pd.read_csv(run_dir / "history.csv"), run_dir, started
 

@@ -147,6 +147,24 @@ def test_scale():
     check_scale(run("scale.py"))
 
 
+def check_small(out: str) -> None:
+    """The break-even of tracing from its measured parts, and slot-seconds per trial from the sweep's time."""
+    (case, sweep), summary = printed(out)  # smoke: one case, one 8-trial sweep of the current code
+    assert case["case"] == "digits seed-cnn 64 units batch 32"
+    assert 0 < case["traced_step_s"] < case["eager_step_s"] < 5 and seconds(case["trace_s"])
+    gap = case["eager_step_s"] - case["traced_step_s"]
+    assert case["break_even"] == pytest.approx(case["trace_s"] / gap)
+    assert figure(summary, "tracing pays for itself after") == pytest.approx(case["break_even"], abs=0.6)
+    assert "goal below the smallest: met" in summary or case["break_even"] <= figure(summary, "EAGER_STEPS")
+    assert sweep["code"] == "now" and seconds(sweep["sweep_s"]) and sweep["sweep_s"] < sweep["process_s"]
+    assert figure(summary, "8 one-epoch trials, 4 at once:") == pytest.approx(4 * sweep["sweep_s"] / 8, abs=0.006)
+    assert "goal <= 1.5" in summary and "before" not in summary, "smoke: the current code only"
+
+
+def test_small():
+    check_small(run("small.py"))
+
+
 def check_search(out: str, storage: Path) -> None:
     """compare.csv's trials to the target and best reached per algorithm, and the model-based/random ratio."""
     summary = out.strip().splitlines()[-1]
