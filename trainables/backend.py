@@ -89,10 +89,10 @@ def configure(cpus: float | None, gpus: float, trial_worker: bool = False) -> No
             _configure_tensorflow(threads(cpus) if cpus is not None else None)
 
 
-# Tracing a Keras training step into a TensorFlow graph cost as much as 18-29 of its steps run
-# eagerly, whatever the model's size (benchmarks/small.py, part eager). A model that trains fewer
+# Tracing a Keras training step into a TensorFlow graph cost as much as 12-25 of its steps run
+# eagerly, over 8 model and image sizes (benchmarks/small.py, part eager). A model that trains fewer
 # steps than that in all never earns its trace back: a small trial spent most of its time tracing.
-EAGER_STEPS = 16
+EAGER_STEPS = 8
 
 
 def runs_eagerly(steps: int, gpus: float) -> bool:
