@@ -69,6 +69,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="report.html and figures of a finished or running sweep")
     report.add_argument("run", help="the run's folder (storage/name) or URI (s3://bucket/prefix/name)")
+
+    replay = commands.add_parser("replay", help="what another scheduler would have saved and missed on a finished sweep")
+    replay.add_argument("run", help="the run's folder (storage/name) or URI (s3://bucket/prefix/name)")
+    replay.add_argument("--scheduler", required=True, help="the scheduler to replay the sweep's curves through")
+    replay.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[],
+                        help="a scheduler option, e.g. --set scheduler.grace_period=2 (repeatable)")
+    replay.add_argument("--orders", type=int, default=100, help="arrival orders: the recorded one, then random ones (default 100)")
+    replay.add_argument("--slots", type=int, help="trials at once (default: the most the record shows running at once)")
+    replay.add_argument("--seed", type=int, default=0, help="seed of the random orders")
     return parser
 
 
@@ -154,6 +163,14 @@ def command_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_replay(args: argparse.Namespace) -> int:
+    from experiments.overrides import parse_assignment
+    from experiments.replay import replay_run
+
+    print(replay_run(args.run, args.scheduler, dict(parse_assignment(t) for t in args.overrides), args.orders, args.slots, args.seed))
+    return 0
+
+
 def command_run(args: argparse.Namespace) -> int:
     spec = _load(args)
     from experiments.results import SweepInterrupted
@@ -215,6 +232,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return command_report(args)
         if args.command == "compare":
             return command_compare(args)
+        if args.command == "replay":
+            return command_replay(args)
         return command_run(args)
     except InputError as error:
         print(f"cnn-tune: error: {error}", file=sys.stderr)
