@@ -240,3 +240,21 @@ def test_accuracy(tmp_path):
             stream.write(header + array.astype(np.uint8).tobytes())
     out = run("accuracy.py", "--experiment", "quickstart", "--mnist-dir", str(tmp_path), "--storage", str(tmp_path / "runs"))
     check_accuracy(out, test_images=50)
+
+
+def check_replay(out: str) -> None:
+    """Each scheduler's replay over the smoke's orders: ratios and regrets in their possible ranges, and the
+    summary printing the same medians."""
+    assert out.startswith("recorded 6 trials, 18 epochs in")
+    found, summary = printed(out)
+    assert [f["scheduler"] for f in found] == ["asha g1 f3", "asha g3 f3", "asha g1 f4", "hyperband f3", "median g3"]
+    for f in found:
+        assert f["orders"] == 20
+        assert 0 < f["epochs"]["p10"] <= f["epochs"]["median"] <= f["epochs"]["p90"] <= 1
+        assert 0 < f["time"]["median"] <= 1.0 + 1e-9 and 0 <= f["regret_points"]["p10"] <= f["regret_points"]["p90"] <= 100
+        assert figure(summary, f"{f['scheduler']} time") == pytest.approx(f["time"]["median"], abs=0.006)
+    assert "6 configs x 3 epochs" in summary and "goal ASHA time <= 0.25 with p90 regret <= 0.2 pts:" in summary
+
+
+def test_replay():
+    check_replay(run("replay.py"))
