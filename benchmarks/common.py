@@ -15,9 +15,10 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from experiments.manifest import environment
 
@@ -105,6 +106,20 @@ def run_sweep(experiment: Path, *extra: str, code: Path | None = None) -> tuple[
     seconds, _ = timed_process(command, env={"PYTHONPATH": str(code)} if code else None, cwd=code)
     run_dir = storage / "run"
     return seconds, pd.read_csv(run_dir / "results.csv"), pd.read_csv(run_dir / "history.csv"), run_dir, started
+
+
+@contextmanager
+def checkout(revision: str | None) -> Iterator[Path | None]:
+    """The code at ``revision`` in a temporary git worktree, removed afterwards; None for no revision."""
+    if revision is None:
+        yield None
+        return
+    worktree = Path(tempfile.mkdtemp(prefix="before-")) / "code"
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(worktree), revision], check=True, capture_output=True)
+    try:
+        yield worktree
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(worktree)], check=True)
 
 
 def record(name: str, command: str, figures: dict[str, Any], summary: str, smoke: bool = False) -> Path | None:

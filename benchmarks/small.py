@@ -34,15 +34,13 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import ROOT, python, record, run_sweep, spread, timed_process  # noqa: E402
+from benchmarks.common import ROOT, checkout, python, record, run_sweep, spread, timed_process  # noqa: E402
 
 EXPERIMENT = ROOT / "benchmarks" / "experiments" / "small.yaml"
 CASES = [(dataset, model, units, batch) for dataset in ("digits", "mnist-5k") for model in ("seed-cnn", "lenet5")
@@ -114,20 +112,14 @@ def sweep_seconds(code: Path | None, trials: int) -> tuple[float, float]:
 
 
 def sweep_part(repeats: int, before: str | None, trials: int) -> dict:
-    worktree = Path(tempfile.mkdtemp(prefix="before-")) / "code" if before else None
-    if worktree:
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(worktree), before], check=True, capture_output=True)
-    runs: dict[str, list[tuple[float, float]]] = {"now": [], **({"before": []} if worktree else {})}
-    try:
+    runs: dict[str, list[tuple[float, float]]] = {"now": [], **({"before": []} if before else {})}
+    with checkout(before) as worktree:
         for repeat in range(repeats):
             order = ["before", "now"] if repeat % 2 == 0 else ["now", "before"]
             for name in (o for o in order if o in runs):
                 runs[name].append(sweep_seconds(worktree if name == "before" else None, trials))
                 print(json.dumps({"part": "sweep", "repeat": repeat, "code": name, "sweep_s": runs[name][-1][0],
                                   "process_s": runs[name][-1][1]}), flush=True)
-    finally:
-        if worktree:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(worktree)], check=True)
     return {name: {"slot_s_per_trial": spread([SLOTS * sweep / trials for sweep, _ in found]),
                    "process_s": spread([whole for _, whole in found])} for name, found in runs.items()}
 

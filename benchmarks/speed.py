@@ -45,7 +45,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -55,7 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pandas as pd  # noqa: E402
 
-from benchmarks.common import ROOT, cnn_tune, python, record, run_sweep, spread, timed_process, verdict  # noqa: E402
+from benchmarks.common import ROOT, checkout, cnn_tune, python, record, run_sweep, spread, timed_process, verdict  # noqa: E402
 
 EXPERIMENTS = ROOT / "benchmarks" / "experiments"
 SCHEDULERS = {
@@ -161,14 +160,10 @@ def checkpoint_share(run_dir: Path) -> float:
 
 
 def quickstart_part(repeats: int, before: str) -> dict:
-    worktree = Path(tempfile.mkdtemp(prefix="before-")) / "code"
-    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(worktree), before], check=True, capture_output=True)
-    try:
+    with checkout(before) as worktree:
         command = cnn_tune("run", "quickstart", "--verbose", "0", "--name", "quickstart")
         times = paired(repeats, "quickstart", command, command, code_first=worktree)
         shares = [checkpoint_share(run_sweep(ROOT / "experiments" / "quickstart.yaml")[3]) for _ in range(repeats)]
-    finally:
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(worktree)], check=True)
     return {**times, "checkpoint_share": spread(shares)}
 
 
