@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import pandas as pd  # noqa: E402
 
 from benchmarks.common import ROOT, cnn_tune, record, run_sweep, timed_process  # noqa: E402
+from experiments.schedulers.simulate import summarise  # noqa: E402
 
 WORKLOAD = ROOT / "benchmarks" / "experiments" / "halving.yaml"
 SMOKE = ["--set", "dataset={name: digits, limit: 200, validation: 0.2, seed: 0}", "--set", "search.num_samples=6",
@@ -50,11 +51,10 @@ GOAL_TIME, GOAL_REGRET = 0.25, 0.2
 def replayed(run_dir: Path, label: str, orders: int) -> dict:
     name, *options = SCHEDULERS[label]
     timed_process(cnn_tune("replay", str(run_dir), "--scheduler", name, *options, "--orders", str(orders), "--slots", "2"))
-    rows = pd.read_csv(run_dir / f"replay-{name}.csv")
-    figures = {"time": rows.seconds / rows.fifo_seconds, "epochs": rows.epochs / rows.fifo_epochs,
-               "regret_points": 100 * (rows.fifo_best - rows.best)}
-    return {key: {"median": float(v.median()), "p10": float(v.quantile(0.1)), "p90": float(v.quantile(0.9))}
-            for key, v in figures.items()} | {"orders": len(rows), "cut_short": int(rows.cut_short.max())}
+    found = summarise(pd.read_csv(run_dir / f"replay-{name}.csv").to_dict("records"), "max")
+    points = {key: 100 * value for key, value in found["regret"].items()}
+    return {"time": found["time"], "epochs": found["epochs"], "regret_points": points, "orders": found["orders"],
+            "cut_short": found["cut_short"]}
 
 
 def main() -> None:
