@@ -160,14 +160,17 @@ def prepare(
     else:
         pool, test_images = images, None
 
-    if folds > 1:
-        from sklearn.model_selection import StratifiedKFold
+    return PreparedData(name, pool, partition(pool.y, folds, validation, seed), test_images)
 
-        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-        try:
-            fold_index = tuple(splitter.split(np.zeros(len(pool.y)), pool.y))
-        except ValueError as error:
-            raise InputError(f"dataset.folds: {error}") from None
-    else:
-        fold_index = (_stratified(pool.y, validation, seed, "dataset.validation"),)
-    return PreparedData(name, pool, fold_index, test_images)
+
+def partition(y: np.ndarray, folds: int, validation: float, seed: int) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """The pool's (train, validation) index pairs: ``folds`` stratified folds, or one holdout split."""
+    if folds == 1:
+        return (_stratified(y, validation, seed, "dataset.validation"),)
+    from sklearn.model_selection import StratifiedKFold
+
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    try:
+        return tuple(splitter.split(np.zeros(len(y)), y))
+    except ValueError as error:
+        raise InputError(f"dataset.folds: {error}") from None
