@@ -39,7 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cnn-tune", description="Distributed hyperparameter tuning of Keras CNNs on Ray Tune.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    run = commands.add_parser("run", help="run a sweep")
+    run = commands.add_parser(
+        "run", help="run a sweep",
+        epilog="After the search: --set final.finalists=K (and final.seeds=S, default 3) trains the top K configurations "
+               "again under S other seeds and picks by their mean; --set final.enabled=true retrains the pick and scores "
+               "it once on the test split (dataset.test).",
+    )
     _spec_arguments(run)
     run.add_argument("--address", help="join a running Ray cluster ('auto' on a cluster node) instead of a local one")
     run.add_argument("--resume", action="store_true", help="continue the sweep with this name and storage")
@@ -173,6 +178,7 @@ def command_replay(args: argparse.Namespace) -> int:
 
 def command_run(args: argparse.Namespace) -> int:
     spec = _load(args)
+    from experiments.finalists import describe
     from experiments.results import SweepInterrupted
     from experiments.runner import location_of, run_spec
 
@@ -210,6 +216,9 @@ def command_run(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     print(f"Best trial {best['trial_id']} at epoch {best['epoch']}: {spec.metric} = {best['metrics'][spec.metric]:.4f}")
     print("Best configuration:", json.dumps(best["config"], sort_keys=True))
+    finalists = result.finalists
+    if finalists:
+        print(describe(finalists))
     final = result.final
     if final:
         print(

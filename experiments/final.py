@@ -1,7 +1,8 @@
-"""The final answer of a sweep: the best configuration, retrained and scored once on unseen data.
+"""The final answer of a sweep: the chosen configuration, retrained and scored once on unseen data.
 
 The search picks a configuration by its validation score, which is optimistic; the
-test split is touched exactly once, here, after the search is over.
+test split is touched exactly once, here, after the search (and any re-validation of
+its finalists, ``experiments.finalists``) is over.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 import ray
 
+from experiments.finalists import chosen_finalist
 from experiments.results import SweepResult
 from experiments.spec import Spec
 from experiments.storage import RunLocation
@@ -20,22 +22,28 @@ from trainables.data import PreparedData
 
 
 def run_final(
-    spec: Spec, data: PreparedData, settings: TrainSettings, result: SweepResult, location: RunLocation
+    spec: Spec, data: PreparedData, settings: TrainSettings, result: SweepResult, location: RunLocation,
+    finalists: dict[str, Any] | None = None,
 ) -> dict[str, Any] | None:
-    """Write ``best_model.keras`` and ``final.json`` beside the results; None if no trial succeeded."""
+    """Write ``best_model.keras`` and ``final.json`` beside the results; None if no trial succeeded.
+    ``finalists``: the re-validation's record, whose pick is retrained instead of the search's best."""
     best = result.best
     if best is None:
         return None
-    epochs = spec.final.epochs or best["epoch"]
+    if finalists:
+        finalist = chosen_finalist(finalists)
+        trial_id, config, epochs, score = finalist["trial_id"], finalist["config"], finalist["epochs"], finalist["search"]
+    else:
+        trial_id, config, epochs, score = best["trial_id"], best["config"], spec.final.epochs or best["epoch"], best["metrics"].get(spec.metric)
     task = ray.remote(num_cpus=spec.resources.cpu, num_gpus=spec.resources.gpu)(fit_final)
-    outcome = ray.get(task.remote(best["config"], data, settings, epochs))
+    outcome = ray.get(task.remote(config, data, settings, epochs))
     run_dir = Path(result.run_dir)
     (run_dir / "best_model.keras").write_bytes(outcome.pop("model"))
     final = {
-        "trial_id": best["trial_id"],
-        "config": best["config"],
+        "trial_id": trial_id,
+        "config": config,
         "epochs": epochs,
-        "validation": {spec.metric: best["metrics"].get(spec.metric)},
+        "validation": {spec.metric: score},
         "test_accuracy": outcome["test_accuracy"],
         "test_loss": outcome["test_loss"],
         "train_images": int(len(data.pool.y)),
@@ -44,6 +52,24 @@ def run_final(
         "history": outcome["history"],
         "model": "best_model.keras",
     }
+    if finalists:
+        final["optimism"] = optimism(spec.metric, score, finalist, outcome)
     (run_dir / "final.json").write_text(json.dumps(final, indent=2))
     location.publish()
     return final
+
+
+def optimism(metric: str, search: float, finalist: dict[str, Any], outcome: dict[str, Any]) -> dict[str, Any]:
+    """The chosen configuration's score three ways: in the search (one seed, its best epoch, picked
+    because it was high), re-validated (the mean of other seeds), and on the test split."""
+    test = outcome[f"test_{metric.removeprefix('val_')}"]
+    mean = finalist["mean"]
+    return {
+        "metric": metric,
+        "search": search,
+        "revalidated": mean,
+        "revalidated_std": finalist["std"],
+        "test": test,
+        "search_minus_revalidated": search - mean if mean is not None else None,
+        "search_minus_test": search - test,
+    }

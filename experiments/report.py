@@ -31,6 +31,29 @@ def _embedded(path: Path) -> str:
     return f'<figure><img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}"><figcaption>{html.escape(path.name)}</figcaption></figure>'
 
 
+def _finalists(record: dict, final: dict | None) -> list[str]:
+    """The re-validated finalists, and how optimistic the chosen one's search score was."""
+    metric = record["metric"]
+
+    def runs(scores: list) -> str:
+        return ", ".join("failed" if score is None else f"{score:.4f}" for score in scores)
+
+    table = pd.DataFrame([
+        {"trial_id": one["trial_id"], "epochs": one["epochs"], f"search {metric}": one["search"], "re-validated mean": one["mean"],
+         "std": one["std"], "runs": runs(one["scores"]), "chosen": "yes" if one["trial_id"] == record["chosen"] else ""}
+        for one in record["finalists"]
+    ])
+    parts = [f"<h2>Finalists</h2><p>The top {len(table)} configurations trained again with training seeds "
+             f"{', '.join(map(str, record['training_seeds']))} (validation partitions: {html.escape(record['partitions'])}); "
+             f"the final configuration is the one with the best mean.</p>", _table(table)]
+    gap = (final or {}).get("optimism")
+    if gap:
+        revalidated = "n/a" if gap["revalidated"] is None else f"{gap['revalidated']:.4f}"
+        parts.append(f"<p><b>Optimism:</b> {metric} {gap['search']:.4f} in the search, {revalidated} re-validated, "
+                     f"{gap['test']:.4f} on the test split.</p>")
+    return parts
+
+
 def write_report(result: SweepResult, top: int = 10) -> Path:
     """report.html and its PNGs in the run's folder; returns the HTML's path."""
     sweep, folder = Sweep(result), Path(result.run_dir)
@@ -55,6 +78,8 @@ def write_report(result: SweepResult, top: int = 10) -> Path:
     if final:
         parts.append(f"<p><b>Final:</b> retrained on {final['train_images']} images for {final['epochs']} epochs, "
                      f"test accuracy {final['test_accuracy']:.4f} on {final['test_images']} unseen images.</p>")
+    if result.finalists:
+        parts += _finalists(result.finalists, final)
     parts += [f"<h2>Top {min(top, len(ranked))} trials</h2>", _table(ranked[shown].head(top))]
     parts += ["<h2>Diverged and errored trials</h2>",
               _table(failed[["trial_id", "status", *sweep.hyperparameters, "epochs", "error"]].head(FAILED_ROWS)) if len(failed) else "<p>None.</p>"]

@@ -79,6 +79,13 @@ class SweepResult:
         path = self.run_dir / "final.json"
         return json.loads(path.read_text()) if path.is_file() else None
 
+    @property
+    def finalists(self) -> dict[str, Any] | None:
+        """The top configurations re-validated under other seeds, when the spec asked for it
+        (``final.finalists``): each one's scores, and the one picked by their mean."""
+        path = self.run_dir / "finalists.json"
+        return json.loads(path.read_text()) if path.is_file() else None
+
     def __repr__(self) -> str:
         counts = statuses.counted(self.summary["status_counts"])
         best = self.best

@@ -28,6 +28,7 @@ from experiments.capacity import (
     resolve_cpu,
 )
 from experiments.final import run_final
+from experiments.finalists import run_finalists
 from experiments.manifest import environment
 from experiments.ray_start import ray_session
 from experiments.report import write_report
@@ -100,8 +101,10 @@ def run_spec(
             if result.summary["state"] == statuses.SWEEP_INTERRUPTED:
                 write_manifest(spec, location, resume, finished=True)
                 raise SweepInterrupted(result)
+            settings = train_settings(spec, model)
+            finalists = run_finalists(spec, data, settings, result) if spec.final.finalists else None
             if spec.final.enabled:
-                run_final(spec, data, train_settings(spec, model), result, location)
+                run_final(spec, data, settings, result, location, finalists)
         if result.best:
             write_report(result)
         write_manifest(spec, location, resume, finished=True)  # publishes the report too

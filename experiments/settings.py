@@ -132,7 +132,10 @@ class TrackingSpec(Section):
 
 
 class FinalSpec(Section):
-    """After the search: retrain the best configuration on train + validation, score it once on the test split."""
+    """After the search: re-validate the top configurations under other seeds (``finalists``), then
+    retrain the chosen one on train + validation and score it once on the test split (``enabled``)."""
 
     enabled: bool = False
     epochs: PositiveInt | None = Field(None, description="retraining epochs (default: the best trial's best epoch)")
+    finalists: PositiveInt | None = Field(None, description="re-validate this many top configurations and pick by their mean")
+    seeds: PositiveInt = Field(3, description="re-validation runs per finalist, each with another training seed (and partition)")
