@@ -53,6 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2, 3], help="Ray Tune's progress output")
     run.add_argument("--dashboard", action="store_true", help="start the local Ray instance's dashboard (127.0.0.1:8265)")
 
+    plan = commands.add_parser("plan", help="forecast a sweep's wall time, CPU/GPU-hours and cost before running it")
+    _spec_arguments(plan)
+    where = plan.add_mutually_exclusive_group()
+    where.add_argument("--address", help="probe and plan on a running Ray cluster ('auto' on a cluster node)")
+    where.add_argument("--cluster", metavar="CLUSTER_YAML", help="plan for a cluster.yaml's nodes and price them (probes run here)")
+    plan.add_argument("--num-cpus", type=int, help="CPUs of the local Ray instance (default: all)")
+    plan.add_argument("--num-gpus", type=int, help="GPUs of the local Ray instance (default: detected)")
+
     validate = commands.add_parser("validate", help="check a spec without starting Ray")
     _spec_arguments(validate)
 
@@ -133,6 +141,14 @@ def command_validate(args: argparse.Namespace) -> int:
         f"{len(space.searched())} searched hyperparameters, {spec.train.max_epochs} epochs, "
         f"metric {spec.metric} ({spec.objective_mode})"
     )
+    return 0
+
+
+def command_plan(args: argparse.Namespace) -> int:
+    from experiments.plan import plan_run
+
+    spec = _load(args)
+    print(plan_run(spec, address=args.address, cluster=args.cluster, num_cpus=args.num_cpus, num_gpus=args.num_gpus))
     return 0
 
 
@@ -241,6 +257,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return command_report(args)
         if args.command == "compare":
             return command_compare(args)
+        if args.command == "plan":
+            return command_plan(args)
         if args.command == "replay":
             return command_replay(args)
         return command_run(args)

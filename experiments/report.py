@@ -78,6 +78,10 @@ def write_report(result: SweepResult, top: int = 10) -> Path:
     if final:
         parts.append(f"<p><b>Final:</b> retrained on {final['train_images']} images for {final['epochs']} epochs, "
                      f"test accuracy {final['test_accuracy']:.4f} on {final['test_images']} unseen images.</p>")
+    if result.plan:
+        from experiments.plan import against_actual
+
+        parts.append(f"<p>{html.escape(against_actual(result.plan, summary))}</p>")
     if result.finalists:
         parts += _finalists(result.finalists, final)
     parts += [f"<h2>Top {min(top, len(ranked))} trials</h2>", _table(ranked[shown].head(top))]

@@ -86,6 +86,12 @@ class SweepResult:
         path = self.run_dir / "finalists.json"
         return json.loads(path.read_text()) if path.is_file() else None
 
+    @property
+    def plan(self) -> dict[str, Any] | None:
+        """The forecast ``cnn-tune plan`` wrote before the sweep, if it was planned."""
+        path = self.run_dir / "plan.json"
+        return json.loads(path.read_text()) if path.is_file() else None
+
     def __repr__(self) -> str:
         counts = statuses.counted(self.summary["status_counts"])
         best = self.best

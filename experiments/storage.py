@@ -22,6 +22,8 @@ RECORD_FILES = (
     "summary.json",
     "manifest.json",
     "final.json",
+    "finalists.json",
+    "plan.json",
     "best_model.keras",
     "report.html",
     "history.png",
