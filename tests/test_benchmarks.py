@@ -258,3 +258,20 @@ def check_replay(out: str) -> None:
 
 def test_replay():
     check_replay(run("replay.py"))
+
+
+def check_forecast(out: str) -> None:
+    """One plan+run pair: the ratio divides the times it names, and the summary prints the same."""
+    found, summary = printed(out)
+    assert [f["case"] for f in found] == ["quickstart --smoke"]
+    row = found[0]
+    assert seconds(row["actual_s"]) and seconds(row["forecast_s"]) and row["forecast_p10"] <= row["forecast_s"] <= row["forecast_p90"]
+    assert row["ratio"] == pytest.approx(row["actual_s"] / row["forecast_s"])
+    assert row["inside"] == (row["forecast_p10"] <= row["actual_s"] <= row["forecast_p90"])
+    assert 0 < row["forecast_epochs"] <= 4 and 0 < row["actual_epochs"] <= 4  # 2 trials x 2 epochs at most
+    assert figure(summary, "sweep actual/forecast median") == pytest.approx(row["ratio"], abs=0.006)
+    assert "1 plan+run pairs" in summary and "goal every ratio in 0.75-1.25:" in summary
+
+
+def test_forecast():
+    check_forecast(run("forecast.py"))
