@@ -2,6 +2,9 @@
 registry refuses, option errors, and what a run prints and records."""
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -116,6 +119,7 @@ def test_smoke_reparse_and_resume_keep_the_choice(tmp_path):
     assert load_spec(spec).auto == spec.auto
     (tmp_path / "summary.json").write_text(json.dumps({"spec": spec.as_data()}))
     check_unchanged(auto_spec(samples=30, epochs=10), tmp_path)
+    check_unchanged(load_spec({**spec.as_data(), "auto": None}), tmp_path)  # the names auto chose, given by hand
     with pytest.raises(InputError, match=r"search.algorithm \"hyperopt\" → \"random\""):
         check_unchanged(auto_spec(samples=30, epochs=10, max_concurrent=8), tmp_path)
 
@@ -124,3 +128,24 @@ def test_a_record_whose_names_were_set_by_hand_is_dropped():
     spec = auto_spec(samples=30)
     assert load_spec(spec, {"search.algorithm": "random"}).auto is None
     assert load_spec(spec, {"search.num_samples": 5}).auto == spec.auto
+
+
+@pytest.mark.slow
+def test_a_sweep_run_with_auto_says_the_choice_first_and_records_it(tmp_path, short_tmp):
+    command = [
+        str(Path(sys.executable).with_name("cnn-tune")), "run", "quickstart", "--storage", str(tmp_path), "--num-cpus", "2",
+        "--set", "dataset.name=digits", "--set", "dataset.limit=160", "--set", "train.max_epochs=3",
+        "--set", "search.num_samples=2", "--set", "search.algorithm=auto", "--set", "scheduler.name=auto",
+    ]
+    first = "auto: search.algorithm -> random, scheduler.name -> asha (search: num_samples 10 or fewer"
+    for extra in ((), ("--resume",)):  # a resumed run chooses as it started
+        done = subprocess.run([*command, *extra], capture_output=True, text=True, timeout=600,
+                              env={**os.environ, "RAY_TMPDIR": short_tmp})
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert done.stdout.splitlines()[0].startswith(first), done.stdout
+        manifest = json.loads((tmp_path / "quickstart" / "manifest.json").read_text())
+        assert manifest["spec"]["auto"]["asked"] == ["search.algorithm", "scheduler.name"]
+        assert (manifest["spec"]["auto"]["algorithm"], manifest["spec"]["auto"]["scheduler"]) == ("random", "asha")
+        assert manifest["spec"]["auto"]["reason"] in done.stdout.splitlines()[0]
+        assert manifest["spec"]["search"]["algorithm"] == "random" and manifest["spec"]["scheduler"]["name"] == "asha"
+    assert len(manifest["runs"]) == 2 and manifest["runs"][1]["resumed"]
