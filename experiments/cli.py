@@ -28,7 +28,8 @@ def _spec_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         action="append",
         default=[],
-        help="override a spec key, e.g. --set search.num_samples=20 (repeatable; values are YAML)",
+        help="override a spec key, e.g. --set search.num_samples=20, or --set search.algorithm=auto and "
+        "--set scheduler.name=auto to have the README's decision table choose them (repeatable; values are YAML)",
     )
     parser.add_argument("--name", help="run name (the folder under storage)")
     parser.add_argument("--storage", help="where runs are written: a folder, or s3://bucket/prefix")
@@ -111,6 +112,7 @@ def command_list() -> int:
     import search_spaces
     from experiments import spec as spec_module
     from experiments.algorithms import ALGORITHMS
+    from experiments.auto import AUTO, LISTED
     from experiments.schedulers import SCHEDULERS
     from trainables.datasets import DATASETS
     from trainables.models import MODELS
@@ -118,8 +120,8 @@ def command_list() -> int:
     sections = {
         "experiments": {name: spec_module.describe(name) for name in spec_module.experiment_names()},
         "spaces": {name: search_spaces.describe(name) for name in search_spaces.space_names()},
-        "algorithms": {name: ALGORITHMS.describe(name) for name in ALGORITHMS.names()},
-        "schedulers": {name: SCHEDULERS.describe(name) for name in SCHEDULERS.names()},
+        "algorithms": {AUTO: LISTED["algorithms"], **{name: ALGORITHMS.describe(name) for name in ALGORITHMS.names()}},
+        "schedulers": {AUTO: LISTED["schedulers"], **{name: SCHEDULERS.describe(name) for name in SCHEDULERS.names()}},
         "datasets": {name: DATASETS.describe(name) for name in DATASETS.names()},
         "models": {name: MODELS.describe(name) for name in MODELS.names()},
     }
@@ -141,6 +143,8 @@ def command_validate(args: argparse.Namespace) -> int:
         f"{len(space.searched())} searched hyperparameters, {spec.train.max_epochs} epochs, "
         f"metric {spec.metric} ({spec.objective_mode})"
     )
+    if spec.auto:
+        print(spec.auto.line())
     return 0
 
 

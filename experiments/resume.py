@@ -27,6 +27,7 @@ LOCK_FILE = "driver.lock"
 
 # Keys (and whole sections) that may change on resume, and why that is safe.
 SAFE_ON_RESUME = {
+    "auto": "how search.algorithm and scheduler.name were chosen, which are compared themselves",
     "description": "a label; nothing reads it",
     "checkpoint.every": "when trials checkpoint for failures: the resumed trainable follows the spec given now, results are the same",
     "checkpoint.interval_s": "when trials checkpoint for failures: the resumed trainable follows the spec given now, results are the same",

@@ -75,6 +75,7 @@ def run_spec(
     """
     location = location_of(spec)
     check_run_dir(location, resume)
+    _say(spec.auto and spec.auto.line(), verbose)
     if resume:
         spec, line = cpu_as_recorded(spec, location)
         _say(line, verbose)

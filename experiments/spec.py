@@ -18,6 +18,7 @@ from core.files import read_named_yaml, shipped_names
 from core.metrics import metric_mode, reported, running_best
 from experiments.algorithms import ALGORITHMS, algorithm
 from experiments.algorithms.contract import SearchContext
+from experiments.auto import AutoChoice, resolve_auto
 from experiments.schedulers import SCHEDULERS, scheduler
 from experiments.schedulers.contract import SchedulerContext
 from experiments.overrides import apply_overrides
@@ -58,6 +59,7 @@ class Spec(Section):
     tracking: TrackingSpec = TrackingSpec()
     storage: str = "~/cnn-tune-results"
     storage_shared: bool = Field(False, description="the storage folder is the same on every node (NFS)")
+    auto: AutoChoice | None = Field(None, description="what search.algorithm or scheduler.name: auto chose (filled in)")
 
     @field_validator("model")
     @classmethod
@@ -120,8 +122,8 @@ def _dump(value: Any) -> Any:
     return value.model_dump(mode="json", serialize_as_any=True) if isinstance(value, BaseModel) else value
 
 
-def _section(raw: Any, field: str, registry, key: str, default: str) -> BaseModel:
-    """A search or scheduler section, validated by the options model of the module it names."""
+def _section(raw: Any, field: str, registry, key: str, default: str, choice: AutoChoice | None) -> BaseModel:
+    """A search or scheduler section, validated by the options model of the module it names (or auto chose)."""
     if raw is None:
         raw = {}
     if not isinstance(raw, Mapping):
@@ -131,20 +133,25 @@ def _section(raw: Any, field: str, registry, key: str, default: str) -> BaseMode
     try:
         return options.model_validate(dict(raw))
     except ValidationError as error:
-        raise InputError(describe_validation_error(error, prefix=field, model=options)) from None
+        said = describe_validation_error(error, prefix=field, model=options)
+        raise InputError(said + (choice.note(f"{field}.{key}") if choice else "")) from None
+
+
+def _validated(data: dict[str, Any]) -> Spec:
+    try:
+        return Spec.model_validate(data)
+    except ValidationError as error:
+        raise InputError(describe_validation_error(error, prefix="", model=Spec)) from None
 
 
 def parse_spec(raw: Any) -> Spec:
     """A checked ``Spec`` from plain data, or an ``InputError`` naming the first bad field."""
     if not isinstance(raw, Mapping):
         raise InputError(f"experiment: expected a mapping of settings, got {type(raw).__name__}")
-    data = dict(raw)
-    data["search"] = _section(data.get("search"), "search", ALGORITHMS, "algorithm", "random")
-    data["scheduler"] = _section(data.get("scheduler"), "scheduler", SCHEDULERS, "name", "fifo")
-    try:
-        spec = Spec.model_validate(data)
-    except ValidationError as error:
-        raise InputError(describe_validation_error(error, prefix="", model=Spec)) from None
+    data, choice = resolve_auto(dict(raw), _validated)
+    data["search"] = _section(data.get("search"), "search", ALGORITHMS, "algorithm", "random", choice)
+    data["scheduler"] = _section(data.get("scheduler"), "scheduler", SCHEDULERS, "name", "fifo", choice)
+    spec = _validated(data)
     check_spec(spec)
     return spec
 

@@ -30,6 +30,22 @@ def test_validate_prints_a_summary(capsys):
     assert "quickstart: ok - random search x asha" in capsys.readouterr().out
 
 
+def test_list_and_help_name_auto(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n  auto ") == 2, out  # among the algorithms and the schedulers
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    assert "--set search.algorithm=auto" in " ".join(capsys.readouterr().out.split())
+
+
+def test_validate_prints_what_auto_chose(capsys):
+    assert main(["validate", "quickstart", "--set", "search.algorithm=auto", "--set", "scheduler.name=auto"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("quickstart: ok - random search x asha")
+    assert lines[1].startswith("auto: search.algorithm -> random, scheduler.name -> asha (search: num_samples 10 or fewer")
+
+
 def test_validate_accepts_cpu_auto_without_starting_ray(tmp_path):
     done = cnn_tune("validate", "quickstart", "--set", "resources.cpu=auto", tmp_path=tmp_path)
     assert done.returncode == 0, done.stderr

@@ -56,6 +56,15 @@ class Hyperparameters(BaseModel):
 # them over to another value, so PBT may not mutate them.
 STRUCTURAL = frozenset({"hidden_units", "optimizer"})
 
+# Hyperparameters read only under some values of another: name -> (that other, the values it is read under).
+# A space searching both is conditional: under the other values the name changes nothing.
+CONDITIONAL = {
+    "momentum": ("optimizer", frozenset({"sgd", "rmsprop"})),
+    "lr_decay": ("lr_schedule", frozenset({"step", "exponential"})),
+    "lr_step_epochs": ("lr_schedule", frozenset({"step"})),
+    "lr_min": ("lr_schedule", frozenset({"cosine"})),
+}
+
 # What the training loop itself reads; every other name is the model's.
 TRAINING_LOOP = frozenset({"learning_rate", "batch_size", "optimizer", "momentum", "lr_schedule", "lr_decay", "lr_step_epochs", "lr_min"})
 
