@@ -141,6 +141,8 @@ def describe(record: dict[str, Any], spec: Spec) -> str:
         f"whole run about {_duration(forecast['whole_s'])}",
         f"  {forecast['cpu_hours']:.2f} CPU-hours{gpu_hours} reserved by trials",
     ]
+    if spec.auto:
+        lines.insert(0, spec.auto.line())
     if record["nodes"]:
         usd = forecast["usd"]
         cost = f"${usd:.2f} on-demand ({forecast['prices']})" if usd is not None else "no price for some instance type"
