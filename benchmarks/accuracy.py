@@ -96,7 +96,7 @@ def main() -> None:
     if args.smoke:
         print(json.dumps(figures, indent=2))
         return
-    record("accuracy", "python benchmarks/accuracy.py" + (f" --experiment {args.experiment}" if args.experiment != "seed-full" else ""), figures, summary)
+    record("accuracy", figures, summary)
 
 
 if __name__ == "__main__":

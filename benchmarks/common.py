@@ -122,10 +122,20 @@ def checkout(revision: str | None) -> Iterator[Path | None]:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(worktree)], check=True)
 
 
-def record(name: str, command: str, figures: dict[str, Any], summary: str, smoke: bool = False) -> Path | None:
-    """Write ``benchmarks/results/<name>-<time>.json`` and append a row to BENCHMARKS.md.
+def command_line(variables: str = "") -> str:
+    """The command this process was started with, as a user would type it from the repository's root:
+    what a row of BENCHMARKS.md names, reduced flags and all (``variables``: the environment it needs, first)."""
+    script = Path(sys.argv[0]).resolve()
+    shown = script.relative_to(ROOT) if script.is_relative_to(ROOT) else script
+    return f"{variables + ' ' if variables else ''}{shlex.join(['python', str(shown), *sys.argv[1:]])}"
+
+
+def record(name: str, figures: dict[str, Any], summary: str, smoke: bool = False, variables: str = "") -> Path | None:
+    """Write ``benchmarks/results/<name>-<time>.json`` and append a row to BENCHMARKS.md, under the real
+    command line (``command_line``).
 
     A smoke run only prints its summary: its figures measure nothing worth keeping."""
+    command = command_line(variables)
     if smoke:
         print(summary)
         return None
@@ -146,5 +156,5 @@ def record(name: str, command: str, figures: dict[str, Any], summary: str, smoke
     with BENCHMARKS_MD.open("a") as stream:
         stream.write(f"| {now:%Y-%m-%d %H:%M} | {name} | `{command}` | {machine} | {stack} | {summary} |\n")
     print(summary)
-    print(f"recorded in {path.relative_to(ROOT)} and BENCHMARKS.md")
+    print(f"recorded in {os.path.relpath(path, ROOT)} and {os.path.relpath(BENCHMARKS_MD, ROOT)}")
     return path

@@ -88,8 +88,7 @@ def main() -> None:
                f"{LOW}-{HIGH}: {verdict}; not run in full here: "
                f"{', '.join(name for name in experiment_names() if name not in FULL)}")
     shutil.rmtree(storage, ignore_errors=True)
-    command = "python benchmarks/forecast.py" + "".join(f" {a}" for a in sys.argv[1:])
-    record("forecast", command, {"rows": rows}, summary, smoke=args.smoke)
+    record("forecast", {"rows": rows}, summary, smoke=args.smoke)
 
 
 if __name__ == "__main__":

@@ -75,7 +75,7 @@ def main() -> None:
         return
     import keras
 
-    record("gpu-sharing", f"KERAS_BACKEND={keras.backend.backend()} python benchmarks/gpu_sweep.py", {"sweeps": sweeps}, summary)
+    record("gpu-sharing", {"sweeps": sweeps}, summary, variables=f"KERAS_BACKEND={keras.backend.backend()}")
 
 
 if __name__ == "__main__":

@@ -93,7 +93,7 @@ def main() -> None:
         f"peak RSS driver {statistics.median(m['driver_mb'] for m in memory):.0f} MB, "
         f"trial worker {statistics.median(m['worker_mb'] for m in memory):.0f} MB"
     )
-    record("parallel", "python benchmarks/parallel.py", figures, summary, smoke=args.smoke)
+    record("parallel", figures, summary, smoke=args.smoke)
 
 
 if __name__ == "__main__":

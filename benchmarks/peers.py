@@ -189,8 +189,7 @@ def main() -> None:
             + f"median seconds to {TARGET}: " + ", ".join(f"{tool} {figures[tool]['to_target_s']['median']:.0f} "
                                                           f"({figures[tool]['reached']}/{repeats} reached)" for tool in TOOLS)
             + f"; cnn-tune first to {TARGET} in {figures['first_to_target']}/{repeats} repeats")
-    command = "python benchmarks/peers.py" + "".join(f" {a}" for a in sys.argv[1:])
-    record("peers", command, {"runs": runs, **figures}, f"{repeats} repeats: {said}", smoke=args.smoke)
+    record("peers", {"runs": runs, **figures}, f"{repeats} repeats: {said}", smoke=args.smoke)
 
 
 def summarise(runs: list[dict]) -> dict:

@@ -84,8 +84,7 @@ def main() -> None:
                + "; ".join(said) + f"; goal ASHA time <= {GOAL_TIME} with p90 regret <= {GOAL_REGRET} pts: {verdict}")
     if args.smoke:
         shutil.rmtree(run_dir.parent, ignore_errors=True)
-    command = "python benchmarks/replay.py" + "".join(f" {a}" for a in sys.argv[1:])
-    record("replay", command, figures, summary, smoke=args.smoke)
+    record("replay", figures, summary, smoke=args.smoke)
 
 
 if __name__ == "__main__":

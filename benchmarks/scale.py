@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import shlex
 import statistics
 import sys
 import tempfile
@@ -196,7 +195,7 @@ def main() -> None:
         f"{verdict(largest['peak_driver_mb'], 1024)}; report s {verdict(largest['report_s'], 30)}; driver CPU per result "
         f"over the {sizes[0]:,}-trial median {flat:.2f}, goal <= 1.2: {'met' if flat <= 1.2 else 'missed'}"
     )
-    record("scale", shlex.join(["python", "benchmarks/scale.py", *sys.argv[1:]]), figures, summary, smoke=args.smoke)
+    record("scale", figures, summary, smoke=args.smoke)
 
 
 if __name__ == "__main__":

@@ -55,7 +55,7 @@ def main() -> None:
         + ", ".join(f"{name} {rows.loc[name, 'best_median']:.4f}" for name in algorithms)
         + f"; {wall / 60:.0f} min in all"
     )
-    record("search", "python benchmarks/search.py", {"rows": rows.reset_index().to_dict("records"), "wall_s": wall}, summary, smoke=args.smoke)
+    record("search", {"rows": rows.reset_index().to_dict("records"), "wall_s": wall}, summary, smoke=args.smoke)
 
 
 if __name__ == "__main__":

@@ -151,8 +151,7 @@ def main() -> None:
                     f"per trial, goal <= 1.5: {outcome}" + (f"; before ({args.before}) {before['slot_s_per_trial']['median']:.2f} "
                     f"[{before['slot_s_per_trial']['min']:.2f}-{before['slot_s_per_trial']['max']:.2f}]; whole process "
                     f"{before['process_s']['median']:.0f} s -> {found['now']['process_s']['median']:.0f} s" if before else ""))
-    command = "python benchmarks/small.py" + "".join(f" {a}" for a in sys.argv[1:])
-    record("small", command, figures, f"{repeats} repeats: " + "; ".join(said), smoke=args.smoke)
+    record("small", figures, f"{repeats} repeats: " + "; ".join(said), smoke=args.smoke)
 
 
 if __name__ == "__main__":

@@ -201,8 +201,7 @@ def main() -> None:
         said.append(f"quickstart now/before {found['ratio']['median']:.2f} [{found['ratio']['min']:.2f}-{found['ratio']['max']:.2f}] "
                     f"({found['first_s']['median']:.0f} s -> {found['second_s']['median']:.0f} s); "
                     f"checkpoint share {verdict(found['checkpoint_share'], 0.02)}")
-    command = "python benchmarks/speed.py" + "".join(f" {a}" for a in sys.argv[1:])
-    record("speed", command, figures, f"{repeats} repeats: " + "; ".join(said), smoke=args.smoke)
+    record("speed", figures, f"{repeats} repeats: " + "; ".join(said), smoke=args.smoke)
 
 
 if __name__ == "__main__":
