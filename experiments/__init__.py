@@ -15,7 +15,7 @@ from typing import Any, Mapping
 from experiments.results import SweepResult, load_results
 from experiments.spec import Spec, load_spec
 
-__all__ = ["Spec", "SweepResult", "load_results", "load_spec", "run", "validate"]
+__all__ = ["Spec", "SweepResult", "load_results", "load_spec", "plan", "run", "validate"]
 
 
 def _flatten(overrides: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -33,6 +33,28 @@ def _flatten(overrides: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 def validate(experiment: str | Mapping[str, Any] | Spec, **overrides: Any) -> Spec:
     """The checked spec, or an ``InputError`` naming the first bad field. Starts nothing."""
     return load_spec(experiment, _flatten(overrides))
+
+
+def plan(
+    experiment: str | Mapping[str, Any] | Spec,
+    *,
+    smoke: bool = False,
+    address: str | None = None,
+    cluster: str | None = None,
+    num_cpus: int | None = None,
+    num_gpus: int | None = None,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """``cnn-tune plan`` from a notebook: prints the forecast and returns it (what ``plan.json`` holds)."""
+    import json
+
+    from experiments.plan import PLAN, plan_run
+    from experiments.storage import run_location
+
+    spec = validate(experiment, **overrides)
+    spec = spec.smoke() if smoke else spec
+    print(plan_run(spec, address=address, cluster=cluster, num_cpus=num_cpus, num_gpus=num_gpus))
+    return json.loads((run_location(spec.storage, spec.name).local / PLAN).read_text())
 
 
 def run(
