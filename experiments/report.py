@@ -56,6 +56,9 @@ def write_report(result: SweepResult, top: int = 10) -> Path:
         parts.append(f"<p><b>Final:</b> retrained on {final['train_images']} images for {final['epochs']} epochs, "
                      f"test accuracy {final['test_accuracy']:.4f} on {final['test_images']} unseen images.</p>")
     parts += [f"<h2>Top {min(top, len(ranked))} trials</h2>", _table(ranked[shown].head(top))]
+    importance = result.importance
+    parts += ["<h2>Which hyperparameters mattered</h2>", f"<p>{html.escape(importance.attrs['note'])}</p>"]
+    parts += [_table(importance)] if len(importance) else []
     parts += ["<h2>Diverged and errored trials</h2>",
               _table(failed[["trial_id", "status", *sweep.hyperparameters, "epochs", "error"]].head(FAILED_ROWS)) if len(failed) else "<p>None.</p>"]
     if len(failed) > FAILED_ROWS:
