@@ -81,7 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--address", help="join a running Ray cluster instead of a local one")
     compare.add_argument("--smoke", action="store_true", help="seconds-long runs of the same code path")
 
-    report = commands.add_parser("report", help="report.html and figures of a finished or running sweep")
+    report = commands.add_parser(
+        "report", help="report.html and figures of a finished or running sweep",
+        description="Writes report.html (figures embedded) into the run's folder: the best trials, which "
+        "hyperparameters mattered (each one's fANOVA share of the metric's variance over the trials that "
+        "ended with a score, and the metric against the top two in marginals.png; a searcher that "
+        "concentrates trials in a region weighs it more), the failed trials, and every figure (README: What a run leaves behind).")
     report.add_argument("run", help="the run's folder (storage/name) or URI (s3://bucket/prefix/name)")
 
     replay = commands.add_parser("replay", help="what another scheduler would have saved and missed on a finished sweep")
@@ -110,7 +115,7 @@ def _load(args: argparse.Namespace):
 
 def command_list() -> int:
     import search_spaces
-    from experiments import spec as spec_module
+    from experiments import importance, spec as spec_module
     from experiments.algorithms import ALGORITHMS
     from experiments.auto import AUTO, LISTED
     from experiments.schedulers import SCHEDULERS
@@ -124,6 +129,7 @@ def command_list() -> int:
         "schedulers": {AUTO: LISTED["schedulers"], **{name: SCHEDULERS.describe(name) for name in SCHEDULERS.names()}},
         "datasets": {name: DATASETS.describe(name) for name in DATASETS.names()},
         "models": {name: MODELS.describe(name) for name in MODELS.names()},
+        "report": {"importance": importance.__doc__.splitlines()[0]},
     }
     for title, entries in sections.items():
         print(f"{title}:")

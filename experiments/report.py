@@ -85,6 +85,9 @@ def write_report(result: SweepResult, top: int = 10) -> Path:
     if result.finalists:
         parts += _finalists(result.finalists, final)
     parts += [f"<h2>Top {min(top, len(ranked))} trials</h2>", _table(ranked[shown].head(top))]
+    importance = result.importance
+    parts += ["<h2>Which hyperparameters mattered</h2>", f"<p>{html.escape(importance.attrs['note'])}</p>"]
+    parts += [_table(importance)] if len(importance) else []
     parts += ["<h2>Diverged and errored trials</h2>",
               _table(failed[["trial_id", "status", *sweep.hyperparameters, "epochs", "error"]].head(FAILED_ROWS)) if len(failed) else "<p>None.</p>"]
     if len(failed) > FAILED_ROWS:

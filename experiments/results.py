@@ -69,6 +69,16 @@ class SweepResult:
         kept = latest_reports(zip(frame.trial_id, frame.restored_from.fillna(""), frame.epoch))
         return frame.iloc[kept].reset_index(drop=True)
 
+    @cached_property
+    def importance(self):
+        """Which hyperparameters mattered: one row per hyperparameter that varied, its fANOVA share of the
+        metric's variance, most important first (``experiments.importance``); ``.attrs["note"]`` says over
+        which trials, or why there are no rows."""
+        from experiments.importance import importance_table
+        from experiments.tables import Sweep
+
+        return importance_table(Sweep(self))
+
     @property
     def best(self) -> dict[str, Any] | None:
         return self.summary["best"]

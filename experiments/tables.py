@@ -15,7 +15,7 @@ from core.errors import InputError
 from core.metrics import sign
 from core.schema import hyperparameter_columns
 from experiments.results import SweepResult
-from search_spaces import Numeric, load_space
+from search_spaces import Domain, Numeric, load_space
 
 TOP_TRIALS = 3
 FAILED = list(statuses.FAILED)
@@ -51,14 +51,18 @@ class Sweep:
         return [name for name in hyperparameter_columns(self.trials.columns) if self.trials[name].nunique() > 1]
 
     @property
-    def log_scales(self) -> dict[str, bool]:
-        """Whether the sweep's space samples each numeric hyperparameter on a log scale, by name; empty
-        where the space cannot be read back (a space file that is not on this machine)."""
+    def domains(self) -> dict[str, Domain]:
+        """The sweep's space, by hyperparameter; empty where it cannot be read back (a space file that
+        is not on this machine)."""
         try:
-            domains = load_space(self.result.summary["spec"]["space"]).domains
+            return load_space(self.result.summary["spec"]["space"]).domains
         except InputError:
             return {}
-        return {name: domain.log for name, domain in domains.items() if isinstance(domain, Numeric)}
+
+    @property
+    def log_scales(self) -> dict[str, bool]:
+        """Whether the sweep's space samples each numeric hyperparameter on a log scale, by name."""
+        return {name: domain.log for name, domain in self.domains.items() if isinstance(domain, Numeric)}
 
 def best_trial_ids(result: SweepResult, top: int = TOP_TRIALS) -> list[str]:
     metric, mode = result.summary["metric"], result.summary["mode"]

@@ -23,6 +23,15 @@ def test_list_shows_every_registry(capsys):
     out = capsys.readouterr().out
     for name in ("quickstart", "seed-grid", "bayesopt", "hyperband", "pbt", "mnist-5k", "digits", "lenet5", "seed-cnn"):
         assert name in out
+    assert "importance  Which hyperparameters mattered: fANOVA" in out
+
+
+def test_report_help_says_how_to_read_the_importance_table(capsys):
+    with pytest.raises(SystemExit):
+        main(["report", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "which hyperparameters mattered (each one's fANOVA share of the metric's variance" in out
+    assert "a searcher that concentrates trials in a region weighs it more" in out
 
 
 def test_validate_prints_a_summary(capsys):

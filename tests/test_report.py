@@ -1,7 +1,9 @@
-"""Reports of a real sweep with diverged and errored trials: files, figures, tables, a real browser."""
+"""Reports of real sweeps: one with diverged and errored trials (files, figures, tables, a real browser), one wide enough for importances."""
 
 from __future__ import annotations
 
+import html
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +12,9 @@ import numpy as np
 import pytest
 
 import experiments
-from experiments.figures import FIGURES, best_so_far_figure, learning_curves_figure
+from core import statuses
+from experiments.figures import FIGURES, best_so_far_figure, learning_curves_figure, marginals_figure
+from experiments.importance import MIN_SCORED
 from experiments.tables import Sweep
 
 pytestmark = pytest.mark.slow  # one xdist worker runs the whole module (conftest.WHOLE_MODULES)
@@ -32,6 +36,17 @@ def by_loss(ray_local, tmp_path_factory):
     return experiments.run(
         {"name": "by-loss", "space": {"learning_rate": 0.01, "hidden_units": 16}}, storage=str(tmp_path_factory.mktemp("runs")),
         verbose=0, metric="loss", search={"num_samples": 1}, dataset={"limit": 200}, train={"max_epochs": 2},
+    )
+
+
+@pytest.fixture(scope="module")
+def searched(ray_local, tmp_path_factory):
+    """Enough one-epoch trials on digits for importances: a learning rate over three decades, two widths."""
+    space = {"learning_rate": {"loguniform": [3e-5, 3e-2]}, "hidden_units": {"choice": [8, 32]}}
+    return experiments.run(
+        {"name": "importance", "space": space}, storage=str(tmp_path_factory.mktemp("runs")), verbose=0,
+        search={"num_samples": MIN_SCORED + 2}, scheduler={"name": "fifo"}, dataset={"name": "digits", "limit": 200},
+        train={"max_epochs": 1},
     )
 
 
@@ -119,3 +134,23 @@ def test_trials_write_tensorboard_event_files(faulty):
     assert results and all({"ray/tune/val_accuracy", "ray/tune/val_loss"} <= tags for tags in results), (
         "each event holds a whole result (Tune's own logger, if it were added, writes one number per event)"
     )
+
+
+def test_the_report_says_which_hyperparameters_mattered_with_the_top_twos_marginals(searched):
+    run_dir, table = Path(searched.run_dir), searched.importance
+    assert set(table.hyperparameter) == {"learning_rate", "hidden_units"}
+    assert table.importance.between(0, 1).all() and table.importance.sum() <= 1 + 1e-9
+    section = (run_dir / "report.html").read_text().split("<h2>Which hyperparameters mattered</h2>")[1].split("<h2>")[0]
+    scored = (~searched.dataframe.status.isin(statuses.FAILED)).sum()
+    assert scored >= MIN_SCORED and f"over {scored} trials that ended with a score" in table.attrs["note"]
+    assert html.escape(table.attrs["note"]) in section
+    assert re.findall(r"<td>([a-z_]+)</td>", section) == table.hyperparameter.tolist()
+    assert (run_dir / "marginals.png").stat().st_size > 5_000
+    figure = marginals_figure(Sweep(searched))
+    panels = {axis.get_title().split(":")[0]: axis for axis in figure.axes}
+    assert list(panels) == table.hyperparameter.tolist()
+    figure.canvas.draw()
+    assert panels["learning_rate"].get_xscale() == "log", "the space samples it on a log scale"
+    assert [tick.get_text() for tick in panels["hidden_units"].get_xticklabels()] == ["8", "32"]
+    for axis in panels.values():
+        assert axis.get_lines(), "the mean score along the hyperparameter"

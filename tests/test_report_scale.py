@@ -16,6 +16,7 @@ from core import statuses
 from experiments.figures import FIGURES, learning_curves_figure, parallel_coordinates_figure, stops_figure
 from experiments.figures.curves import BEST_CURVES, CURVES
 from experiments.figures.parameters import PARALLEL_TOP
+from experiments.importance import FITTED, SEED, scored_trials
 from experiments.record.writer import SweepRecord
 from experiments.report import FAILED_ROWS, write_report
 from experiments.results import SweepResult, load_results
@@ -103,6 +104,15 @@ def test_a_large_sweeps_report_lists_the_first_failed_trials_errored_first(large
     assert (large.dataframe.status == statuses.ERRORED).sum() > FAILED_ROWS and failed > FAILED_ROWS
     assert f"The first {FAILED_ROWS} of {failed};" in page
     assert page.count("<td>errored</td>") == FAILED_ROWS, "the errored trials, which carry a message, are listed first"
+
+
+def test_a_large_sweeps_importance_is_fitted_on_a_seeded_sample_and_says_so(large, report):
+    section = report[1].split("<h2>Which hyperparameters mattered</h2>")[1].split("<h2>")[0]
+    scored = len(scored_trials(Sweep(large)))
+    assert scored > FITTED
+    assert f"over a random {FITTED} (seed {SEED}) of the {scored} trials that ended with a score" in section
+    cells = re.findall(r"<td>([a-z_]+)</td>", section)
+    assert cells[0] == "learning_rate" and sorted(cells) == sorted(SPACE), "the score depends most on the learning rate"
 
 
 def test_learning_curves_of_a_large_sweep_are_a_density_the_best_and_a_fixed_sample(large):

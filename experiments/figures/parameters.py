@@ -4,6 +4,7 @@ across all of them."""
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,10 +14,12 @@ from matplotlib.colors import Normalize
 from matplotlib.ticker import NullLocator
 
 from experiments.figures.base import STATUS_COLORS, plt
+from experiments.importance import scored_trials
 from experiments.tables import Sweep, best_trial_ids
 
 PARALLEL_TOP = 50  # the trials in the parallel coordinates: the best, so their lines can be followed
 FEW_VALUES = 8  # up to this many distinct numbers, an axis is ticked at each of them
+MARGINAL_BINS = 10  # of a hyperparameter with more values, the marginal's mean score per bin
 
 
 @dataclass(frozen=True)
@@ -54,36 +57,76 @@ class Scale:
         """Positions scaled to [0, 1] over the scale's span."""
         return (self.positions(values) - self.low) / (self.high - self.low)
 
-    def tick(self, axis, values: pd.Series) -> None:
-        """Label ``axis`` (a y axis spanning the scale) with values: words by name; numbers that repeat
-        (a grid's, a choice's) each by its own when there are few; others as matplotlib ticks them."""
+    def on_axis(self, values: pd.Series) -> np.ndarray:
+        """Where ``tick`` puts the values: numbers as they are (a log axis spaces them), words by rank."""
+        positions = self.positions(values)
+        return 10**positions if self.log else positions
+
+    def tick(self, axis, values: pd.Series, along: str = "y", pad: float = 0.0) -> None:
+        """Label ``axis``'s x or y axis (``along``), spanning the scale widened by ``pad`` of its width,
+        with values: words by name; numbers that repeat (a grid's, a choice's) each by its own when there
+        are few; others as matplotlib ticks them."""
+        def set_(what: str, *args, **kwargs) -> None:
+            getattr(axis, f"set_{along}{what}")(*args, **kwargs)
+
         if self.log:
-            axis.set_yscale("log")
-        axis.set_ylim(*(10 ** np.array([self.low, self.high]) if self.log else (self.low, self.high)))
+            set_("scale", "log")
+        low, high = self.low - pad * (self.high - self.low), self.high + pad * (self.high - self.low)
+        set_("lim", *(10 ** np.array([low, high]) if self.log else (low, high)))
         distinct = sorted(values.dropna().unique())
         if self.words is not None:
-            axis.set_yticks(range(len(self.words)), self.words)
+            set_("ticks", range(len(self.words)), self.words, rotation=30 if along == "x" else 0)
         elif len(distinct) <= FEW_VALUES and len(distinct) < values.count():
-            axis.yaxis.set_minor_locator(NullLocator())
-            axis.set_yticks(distinct, [f"{value:.3g}" for value in distinct])
+            getattr(axis, f"{along}axis").set_minor_locator(NullLocator())
+            set_("ticks", distinct, [f"{value:.3g}" for value in distinct])
+
+
+def _against_score(axis, sweep: Sweep, trials: pd.DataFrame, name: str) -> Scale:
+    """One panel: each trial's value of ``name`` against its best metric, coloured by how it ended, on an
+    axis labelled with the values (log where the space samples on a log scale)."""
+    scale = Scale.of(trials[name], sweep.log_scales.get(name))
+    axis.scatter(scale.on_axis(trials[name]), trials[f"best_{sweep.metric}"], c=[STATUS_COLORS.get(s, "black") for s in trials.status], s=18)
+    scale.tick(axis, trials[name], along="x", pad=0.05)
+    axis.set_xlabel(name)
+    axis.set_ylabel(f"best {sweep.metric}")
+    axis.grid(alpha=0.3)
+    return scale
+
 
 def hyperparameters_figure(sweep: Sweep):
     """One panel per hyperparameter: its value against the trial's best metric."""
     names = sweep.hyperparameters or ["(nothing varied)"]
     columns = min(3, len(names))
     figure, axes = plt.subplots(math.ceil(len(names) / columns), columns, figsize=(4 * columns, 3.2 * math.ceil(len(names) / columns)), squeeze=False)
-    trials, logs = sweep.trials, sweep.log_scales
     for axis, name in zip(axes.flat, names):
-        if name in trials:
-            scale = Scale.of(trials[name], logs.get(name))
-            axis.scatter(scale.positions(trials[name]), trials[f"best_{sweep.metric}"], c=[STATUS_COLORS.get(s, "black") for s in trials.status], s=18)
-            if scale.words:
-                axis.set_xticks(range(len(scale.words)), scale.words, rotation=30)
-            axis.set_xlabel(f"log10 {name}" if scale.log else name)
-        axis.set_ylabel(f"best {sweep.metric}")
-        axis.grid(alpha=0.3)
+        if name in sweep.trials:
+            _against_score(axis, sweep, sweep.trials, name)
     for axis in list(axes.flat)[len(names):]:
         axis.set_visible(False)
+    return figure
+
+
+def marginals_figure(sweep: Sweep):
+    """The two hyperparameters that mattered most (``SweepResult.importance``): each scored trial's value
+    against its score, and the mean score in MARGINAL_BINS bins of the value (at each value, where
+    there are few): how the metric moves with the hyperparameter, over the trials that were run."""
+    table, trials = sweep.result.importance, scored_trials(sweep)
+    shown = table.head(2)
+    figure, axes = plt.subplots(1, max(len(shown), 1), figsize=(5.5 * max(len(shown), 1), 4), squeeze=False)
+    for axis, (name, share) in zip(axes.flat, zip(shown.hyperparameter, shown.importance)):
+        scale = _against_score(axis, sweep, trials, name)
+        positions, scores = scale.positions(trials[name]), trials[f"best_{sweep.metric}"].to_numpy(float)
+        if scale.words is None and len(np.unique(positions)) > FEW_VALUES:
+            edges = np.linspace(scale.low, scale.high, MARGINAL_BINS + 1)
+            positions = (edges[:-1] + np.diff(edges) / 2)[np.clip(np.digitize(positions, edges) - 1, 0, MARGINAL_BINS - 1)]
+        means = pd.Series(scores).groupby(positions).mean()
+        axis.plot(10**means.index if scale.log else means.index, means.to_numpy(), color="black", marker="o", label="mean")
+        axis.set_title(f"{name}: importance {share:.2f}")
+        axis.legend(fontsize="small")
+    if shown.empty:
+        axes[0, 0].axis("off")
+        axes[0, 0].text(0.5, 0.5, textwrap.fill(table.attrs["note"], 70), ha="center", va="center", transform=axes[0, 0].transAxes)
+    figure.suptitle("Which hyperparameters mattered: the top two")
     return figure
 
 
