@@ -32,6 +32,7 @@ RECORD_FILES = (
     "stops.png",
     "parallel_coordinates.png",
     "hyperparameters.png",
+    "marginals.png",
 )
 
 

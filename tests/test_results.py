@@ -293,3 +293,14 @@ def test_a_remote_copy_gets_only_the_files_that_changed_since_the_last_upload(tm
     again = uploaded()
     assert (bucket / "history.csv").read_text() == "history.csv\nappended"
     assert [name for name in first if again[name] != first[name]] == ["history.csv"]
+
+
+def test_every_file_a_run_writes_beside_its_record_reaches_remote_storage():
+    """The report's figures, the forecast and the finalists travel with the record (a figure added to the
+    report must be added to what is published, or a bucket's report would miss it)."""
+    from experiments.figures import FIGURES
+    from experiments.finalists import FINALISTS
+    from experiments.plan import PLAN
+    from experiments.storage import RECORD_FILES
+
+    assert {f"{name}.png" for name in FIGURES} | {PLAN, FINALISTS, "report.html", "final.json"} <= set(RECORD_FILES)
