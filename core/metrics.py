@@ -10,6 +10,12 @@ Mode = Literal["min", "max"]
 T = TypeVar("T")
 
 REPORTED_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
+# Measured once per trial on its model, reported with every epoch; minimised. A sweep may trade
+# its metric against one of them (``metric: [val_accuracy, params]``): its second objective.
+MEASURED = {
+    "params": "the trained model's parameter count",
+    "latency_ms": "inference milliseconds per image on the trial's threads (median of timed batches)",
+}
 
 
 def reported(metric: str) -> str:
@@ -25,7 +31,7 @@ def running_best(metric: str) -> str:
 
 
 def metric_mode(metric: str) -> Mode:
-    """Accuracies are maximised, losses minimised."""
+    """Accuracies are maximised; losses and the measured costs (``MEASURED``) minimised."""
     return "max" if metric.endswith("accuracy") else "min"
 
 

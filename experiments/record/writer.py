@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from core import statuses
-from core.metrics import REPORTED_METRICS, best_of, metric_mode
+from core.metrics import MEASURED, REPORTED_METRICS, best_of, metric_mode
 from core.schema import HISTORY_COLUMNS, TRIAL_ENDS, result_columns
 from experiments.record.csvio import append_row, atomic_write, finite, parse, parse_row, read_rows, write_rows
 from experiments.record.trial import EndRules, TrialRecord, classify_end, current_rows
@@ -147,6 +147,7 @@ class SweepRecord:
             best_epoch=best.get("epoch", ""),
             **{f"best_{name}": best.get(name, "") for name in REPORTED_METRICS},
             **{f"final_{name}": last.get(name, "") for name in REPORTED_METRICS},
+            **{name: last.get(name, "") for name in MEASURED},
             wall_s=last.get("time_total_s", ""),
             node_id=last.get("node_id", ""),
             retries=record.retries,
