@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Literal, TypeVar
+from typing import Any, Callable, Iterable, Literal, Sequence, TypeVar
 
-from core.errors import UnknownName
+from core.errors import InputError, UnknownName
 
 Mode = Literal["min", "max"]
 T = TypeVar("T")
@@ -23,6 +23,20 @@ def reported(metric: str) -> str:
     if metric not in REPORTED_METRICS:
         raise UnknownName("metric", metric, list(REPORTED_METRICS))
     return metric
+
+
+def objectives(metric: str | Sequence[str]) -> tuple[str, str | None]:
+    """(the metric the sweep selects on, the measured second objective or None) of a spec's ``metric``:
+    one reported name, or a list of that and one of ``MEASURED``."""
+    if isinstance(metric, str):
+        return reported(metric), None
+    if not isinstance(metric, Sequence) or len(metric) != 2 or metric[0] in MEASURED:
+        raise InputError(f"write one metric, or it and a measured cost: [{REPORTED_METRICS[-1]}, {' or '.join(MEASURED)}], "
+                         f"got {metric!r}")
+    first, second = metric
+    if second not in MEASURED:
+        raise UnknownName("second objective", second, list(MEASURED))
+    return reported(first), second
 
 
 def running_best(metric: str) -> str:

@@ -34,7 +34,7 @@ def run_final(
         finalist = chosen_finalist(finalists)
         trial_id, config, epochs, score = finalist["trial_id"], finalist["config"], finalist["epochs"], finalist["search"]
     else:
-        trial_id, config, epochs, score = best["trial_id"], best["config"], spec.final.epochs or best["epoch"], best["metrics"].get(spec.metric)
+        trial_id, config, epochs, score = best["trial_id"], best["config"], spec.final.epochs or best["epoch"], best["metrics"].get(spec.objective)
     task = ray.remote(num_cpus=spec.resources.cpu, num_gpus=spec.resources.gpu)(fit_final)
     outcome = ray.get(task.remote(config, data, settings, epochs))
     run_dir = Path(result.run_dir)
@@ -43,7 +43,7 @@ def run_final(
         "trial_id": trial_id,
         "config": config,
         "epochs": epochs,
-        "validation": {spec.metric: score},
+        "validation": {spec.objective: score},
         "test_accuracy": outcome["test_accuracy"],
         "test_loss": outcome["test_loss"],
         "train_images": int(len(data.pool.y)),
@@ -53,7 +53,7 @@ def run_final(
         "model": "best_model.keras",
     }
     if finalists:
-        final["optimism"] = optimism(spec.metric, score, finalist, outcome)
+        final["optimism"] = optimism(spec.objective, score, finalist, outcome)
     (run_dir / "final.json").write_text(json.dumps(final, indent=2))
     location.publish()
     return final

@@ -87,7 +87,7 @@ def run_finalists(spec: Spec, data: PreparedData, settings: TrainSettings, resul
     for (i, _), run in runs.items():
         finalist = finalists[i]
         try:
-            finalist.setdefault("scores", []).append(float(ray.get(run)[spec.metric]))
+            finalist.setdefault("scores", []).append(float(ray.get(run)[spec.objective]))
         except ray.exceptions.RayTaskError as error:
             finalist.setdefault("scores", []).append(None)
             finalist.setdefault("errors", []).append(str(error).strip().splitlines()[-1][:300])
@@ -96,7 +96,7 @@ def run_finalists(spec: Spec, data: PreparedData, settings: TrainSettings, resul
         finalist["mean"] = float(np.mean(scored)) if scored else None
         finalist["std"] = float(np.std(scored, ddof=1)) if len(scored) > 1 else None
     record = {
-        "metric": spec.metric,
+        "metric": spec.objective,
         "mode": spec.objective_mode,
         "training_seeds": [training for training, _ in seeds],
         "partitions": "re-drawn with seeds " + ", ".join(str(p) for _, p in seeds) if folds > 1 else "the search's",
