@@ -45,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="After the search: --set final.finalists=K (and final.seeds=S, default 3) trains the top K configurations "
                "again under S other seeds and picks by their mean; --set final.enabled=true retrains the pick and scores "
                "it once on the test split (dataset.test). Two objectives: --set 'metric=[val_accuracy, params]' (or "
-               "latency_ms, measured) with optuna, random or grid search and fifo; the report draws the Pareto front.",
+               "latency_ms, measured) with optuna, random or grid search and fifo; the report draws the Pareto front, and "
+               "--set final.front.max_params=N (or max_latency_ms) retrains its best point within the limit.",
     )
     _spec_arguments(run)
     run.add_argument("--address", help="join a running Ray cluster ('auto' on a cluster node) instead of a local one")
@@ -186,6 +187,7 @@ def command_replay(args: argparse.Namespace) -> int:
 def command_run(args: argparse.Namespace) -> int:
     spec = _load(args)
     from experiments.finalists import describe
+    from experiments.front import FrontLimitUnmet
     from experiments.results import SweepInterrupted
     from experiments.runner import location_of, run_spec
 
@@ -208,6 +210,9 @@ def command_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
+    except FrontLimitUnmet as error:  # the sweep ran and is recorded; the final step had nothing to take
+        print(f"cnn-tune: the final step did not run: {error}", file=sys.stderr)
+        return EXIT_FAILED
     except Exception as error:  # the sweep itself failed: the traceback, then one line to read, exit 1
         traceback.print_exc()
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
@@ -231,6 +236,8 @@ def command_run(args: argparse.Namespace) -> int:
     if finalists:
         print(describe(finalists))
     final = result.final
+    if final and final.get("front"):
+        print(f"Final point: {final['front']['why']} ({final['front']['trial_id']})")
     if final:
         print(
             f"Retrained on {final['train_images']} images for {final['epochs']} epochs: test accuracy "

@@ -61,7 +61,9 @@ def _front(sweep: Sweep, folder: Path) -> list[str]:
     shown = ["trial_id", sweep.metric, second, "epoch", *(name for name in sweep.hyperparameters if name in front)]
     return [f"<h2>Pareto front: {sweep.metric} against {second}</h2><p>The {len(front)} trials no other beats on both "
             f"(best epoch's {sweep.metric}, measured {second}), from the cheapest.</p>",
-            _embedded(save(front_figure(sweep), folder / "front.png")), _table(front[shown]) if len(front) else "<p>None yet.</p>"]
+            _embedded(save(front_figure(sweep), folder / "front.png")), _table(front[shown]) if len(front) else "<p>None yet.</p>",
+            *([f"<p><b>Final point:</b> {html.escape(chosen['why'])} ({chosen['trial_id']}).</p>"]
+              if (chosen := (sweep.result.final or {}).get("front")) else [])]
 
 
 def write_report(result: SweepResult, top: int = 10) -> Path:

@@ -1,6 +1,8 @@
-"""Accuracy against size or speed: the measured costs, the Pareto front, and what may search it."""
+"""Accuracy against size or speed: the measured costs, the Pareto front, what may search it, and the point `final` takes."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
@@ -8,11 +10,16 @@ import pytest
 import experiments
 from core.errors import InputError
 from core.pareto import pareto_front
+from core.schema import result_columns
 from experiments.algorithms import algorithm
 from experiments.cli import main
 from experiments.figures.front import front_figure
+from experiments.finalists import top_configs
+from experiments.front import FrontLimitUnmet, front_choice
 from experiments.record.front import recorded_front
+from experiments.record.csvio import atomic_write
 from experiments.record.trial import TrialRecord
+from experiments.results import SweepResult
 from experiments.spec import load_spec
 from experiments.tables import Sweep
 from trainables import backend
@@ -69,6 +76,13 @@ def test_the_recorded_front_reads_each_trials_best_epoch_and_leaves_failed_trial
         ({"search": {"algorithm": "bayesopt"}, "space": "seed-bayesopt"}, "search.algorithm", "use optuna (learns both)"),
         ({"scheduler": {"name": "asha"}}, "scheduler.name", "asha stops or exploits trials on val_accuracy alone"),
         ({"scheduler": {"name": "median"}}, "scheduler.name", "bias the front; with two objectives use fifo"),
+        ({"final": {"enabled": True, "front": {"max_latency_ms": 1}}, "dataset": {"test": 0.2}},
+         "final.front.max_latency_ms", "second objective is params; write max_params"),
+        ({"final": {"front": {"max_params": 10_000}}}, "final.front", "set final.enabled: true"),
+        ({"final": {"enabled": True, "front": {}}, "dataset": {"test": 0.2}}, "final.front", "write one limit, max_params or max_latency_ms"),
+        ({"final": {"enabled": True, "front": {"max_params": 0}}, "dataset": {"test": 0.2}}, "final.front.max_params", "greater than 0"),
+        ({"metric": "val_accuracy", "final": {"enabled": True, "front": {"max_params": 9}}, "dataset": {"test": 0.2}},
+         "final.front", "picks a point of the Pareto front of two objectives"),
     ],
 )
 def test_what_cannot_run_two_objectives_is_refused_naming_the_field(spec, field, words):
@@ -131,6 +145,37 @@ def test_latency_is_measured_per_image_and_grows_with_the_model(digits):
     assert model.run_eagerly, "the model trains as it did before it was timed"
 
 
+def written_front(tmp_path, points, rows=()) -> SweepResult:
+    """A run folder holding what the final step reads: summary.json's front, results.csv's rows."""
+    front = [{"trial_id": t, "config": {"hidden_units": u}, "epoch": 1, "metrics": {"val_accuracy": a, "params": p}}
+             for t, u, a, p in points]
+    (tmp_path / "summary.json").write_text(json.dumps({"metric": "val_accuracy", "mode": "max", "front": front}))
+    columns = result_columns(["hidden_units"])
+    lines = [",".join(columns)] + [",".join(str(row.get(c, "")) for c in columns) for row in rows]
+    atomic_write(tmp_path / "results.csv", "\n".join(lines) + "\n")
+    return SweepResult(tmp_path)
+
+
+def test_final_takes_the_fronts_best_point_within_the_limit_and_says_why(tmp_path):
+    result = written_front(tmp_path, [("a", 8, 0.80, 1_000), ("b", 64, 0.90, 50_000), ("c", 1024, 0.95, 900_000)])
+    spec = load_spec({**TWO, "dataset": {"test": 0.2}, "final": {"enabled": True, "front": {"max_params": 100_000}}})
+    choice = front_choice(spec, result)
+    assert (choice["trial_id"], choice["config"], choice["limit"]) == ("b", {"hidden_units": 64}, {"params": 100_000})
+    assert choice["why"] == "the best val_accuracy (0.9000) of the 2 of 3 front points with params <= 100000"
+    tight = spec.model_copy(update={"final": spec.final.model_copy(update={"front": spec.final.front.model_copy(update={"max_params": 999})})})
+    with pytest.raises(FrontLimitUnmet, match=r"^final\.front\.max_params: no point of the front has params <= 999 "
+                                              r"\(the smallest on the front is 1000\)"):
+        front_choice(tight, result)
+
+
+def test_finalists_under_a_front_limit_are_the_best_configurations_within_it(tmp_path):
+    rows = [{"trial_id": t, "status": "completed", "hidden_units": u, "best_epoch": 1, "best_val_accuracy": a, "params": p}
+            for t, u, a, p in [("a", 8, 0.80, 1_000), ("b", 64, 0.90, 50_000), ("c", 1024, 0.95, 900_000), ("d", 32, 0.85, 20_000)]]
+    result = written_front(tmp_path, [], rows)
+    assert [f["trial_id"] for f in top_configs(result, 2, None, ("params", 100_000))] == ["b", "d"]
+    assert [f["trial_id"] for f in top_configs(result, 2, None)] == ["c", "b"]
+
+
 def test_list_validate_and_help_name_the_second_objectives(capsys):
     assert main(["list"]) == 0
     listed = capsys.readouterr().out.split("metrics:")[1]
@@ -140,18 +185,19 @@ def test_list_validate_and_help_name_the_second_objectives(capsys):
     with pytest.raises(SystemExit):
         main(["run", "--help"])
     said = " ".join(capsys.readouterr().out.split())
-    assert "metric=[val_accuracy, params]" in said
+    assert "metric=[val_accuracy, params]" in said and "final.front.max_params=N" in said
 
 
 WIDE = {"hidden_units": {"choice": [4, 16, 64, 256, 1024, 2048]}, "learning_rate": {"loguniform": [1e-3, 1e-2]}}
 
 
 @pytest.mark.slow
-def test_a_two_objective_sweep_records_and_reports_its_front(ray_local, tmp_path):
+def test_a_two_objective_sweep_records_its_front_and_retrains_the_chosen_point(ray_local, tmp_path):
+    limit = 100_000
     result = experiments.run(
         {"name": "front", "space": WIDE, "metric": ["val_accuracy", "params"]}, storage=str(tmp_path), verbose=0,
         search={"algorithm": "optuna", "num_samples": 5, "seed": 1}, train={"max_epochs": 1},
-        dataset={"name": "digits", "limit": 300},
+        dataset={"name": "digits", "limit": 300, "test": 0.2}, final={"enabled": True, "front": {"max_params": limit}},
     )
     table = result.dataframe.set_index("trial_id")
     assert table.params.notna().all() and table.params.nunique() > 1  # measured per trial, different widths
@@ -165,8 +211,30 @@ def test_a_two_objective_sweep_records_and_reports_its_front(ray_local, tmp_path
     drawn = next(line for line in front_figure(Sweep(result)).axes[0].lines if line.get_gid() == "front")
     assert list(drawn.get_xdata()) == sorted(p[2] for p in expected)
 
+    within = [p for p in expected if p[2] <= limit]
+    chosen = max(within, key=lambda p: (p[1], -p[2]))
+    final = result.final
+    assert final["trial_id"] != result.best["trial_id"], "the limit left the most accurate trial out"
+    assert (final["trial_id"], final["front"]["trial_id"], final["front"]["limit"]) == (chosen[0], chosen[0], {"params": limit})
+    assert final["config"] == next(p["config"] for p in result.summary["front"] if p["trial_id"] == chosen[0])
+    import keras
+
+    assert keras.models.load_model(result.run_dir / "best_model.keras").count_params() == chosen[2]
 
     page = (result.run_dir / "report.html").read_text()
-    assert "Pareto front: val_accuracy against params" in page
+    assert "Pareto front: val_accuracy against params" in page and "<b>Final point:</b>" in page
     assert all(trial_id in page for trial_id in front.trial_id)
     assert (result.run_dir / "front.png").stat().st_size > 5_000
+
+
+@pytest.mark.slow
+def test_a_limit_no_trial_meets_ends_the_final_step_after_the_record_and_report(ray_local, tmp_path):
+    with pytest.raises(FrontLimitUnmet, match=r"^final\.front\.max_params: no point of the front has params <= 10 ") as raised:
+        experiments.run(
+            {"name": "unmet", "space": WIDE, "metric": ["val_accuracy", "params"]}, storage=str(tmp_path), verbose=0,
+            search={"num_samples": 1}, train={"max_epochs": 1}, dataset={"name": "digits", "limit": 200, "test": 0.2},
+            final={"enabled": True, "front": {"max_params": 10}},
+        )
+    run_dir = raised.value.result.run_dir
+    assert (run_dir / "report.html").is_file() and not (run_dir / "final.json").exists()
+    assert raised.value.result.summary["state"] == "finished" and len(raised.value.result.front) == 1
