@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Literal, TypeVar
+from typing import Any, Callable, Iterable, Literal, Sequence, TypeVar
 
-from core.errors import UnknownName
+from core.errors import InputError, UnknownName
 
 Mode = Literal["min", "max"]
 T = TypeVar("T")
 
 REPORTED_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
+# Measured once per trial on its model, reported with every epoch; minimised. A sweep may trade
+# its metric against one of them (``metric: [val_accuracy, params]``): its second objective.
+MEASURED = {
+    "params": "the trained model's parameter count",
+    "latency_ms": "inference milliseconds per image on the trial's threads (median of timed batches)",
+}
 
 
 def reported(metric: str) -> str:
@@ -19,13 +25,27 @@ def reported(metric: str) -> str:
     return metric
 
 
+def objectives(metric: str | Sequence[str]) -> tuple[str, str | None]:
+    """(the metric the sweep selects on, the measured second objective or None) of a spec's ``metric``:
+    one reported name, or a list of that and one of ``MEASURED``."""
+    if isinstance(metric, str):
+        return reported(metric), None
+    if not isinstance(metric, Sequence) or len(metric) != 2 or metric[0] in MEASURED:
+        raise InputError(f"write one metric, or it and a measured cost: [{REPORTED_METRICS[-1]}, {' or '.join(MEASURED)}], "
+                         f"got {metric!r}")
+    first, second = metric
+    if second not in MEASURED:
+        raise UnknownName("second objective", second, list(MEASURED))
+    return reported(first), second
+
+
 def running_best(metric: str) -> str:
     """The name a trial reports its best ``metric`` so far under: what searchers and schedulers learn from."""
     return f"best_{metric}"
 
 
 def metric_mode(metric: str) -> Mode:
-    """Accuracies are maximised, losses minimised."""
+    """Accuracies are maximised; losses and the measured costs (``MEASURED``) minimised."""
     return "max" if metric.endswith("accuracy") else "min"
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from core.metrics import REPORTED_METRICS, running_best
+from core.metrics import MEASURED, REPORTED_METRICS, running_best
 
 TRIAL_ENDS = "trial_ends.csv"  # a results.csv row appended as each trial ends: what results.csv is compacted from
 
@@ -19,6 +19,7 @@ HISTORY_COLUMNS = (
     *REPORTED_METRICS,
     *(f"{name}_std" for name in REPORTED_METRICS),
     *(running_best(name) for name in REPORTED_METRICS),
+    *MEASURED,
     "lr",
     "diverged",
     "early_stopped",
@@ -38,6 +39,7 @@ RESULT_TAIL = (
     "best_epoch",
     *(f"best_{name}" for name in REPORTED_METRICS),
     *(f"final_{name}" for name in REPORTED_METRICS),
+    *MEASURED,
     "wall_s",
     "node_id",
     "retries",

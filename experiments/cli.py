@@ -15,6 +15,7 @@ from typing import Sequence
 
 from core import statuses
 from core.errors import InputError
+from core.metrics import MEASURED, REPORTED_METRICS, metric_mode
 from trainables.models import builder, is_reference
 
 EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 1, 2, 130
@@ -44,7 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
         "run", help="run a sweep",
         epilog="After the search: --set final.finalists=K (and final.seeds=S, default 3) trains the top K configurations "
                "again under S other seeds and picks by their mean; --set final.enabled=true retrains the pick and scores "
-               "it once on the test split (dataset.test).",
+               "it once on the test split (dataset.test). Two objectives: --set 'metric=[val_accuracy, params]' (or "
+               "latency_ms, measured) with optuna, random or grid search and fifo; the report draws the Pareto front, and "
+               "--set final.front.max_params=N (or max_latency_ms) retrains its best point within the limit.",
     )
     _spec_arguments(run)
     run.add_argument("--address", help="join a running Ray cluster ('auto' on a cluster node) instead of a local one")
@@ -65,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check a spec without starting Ray")
     _spec_arguments(validate)
 
-    commands.add_parser("list", help="experiments, spaces, algorithms, schedulers, datasets, models")
+    commands.add_parser("list", help="experiments, spaces, algorithms, schedulers, datasets, models, metrics")
 
     compare = commands.add_parser("compare", help="several experiments under one budget, several seeds each, side by side")
     compare.add_argument("experiments", nargs="+", help="experiments sharing data, space, model, training and resources")
@@ -129,6 +132,9 @@ def command_list() -> int:
         "schedulers": {AUTO: LISTED["schedulers"], **{name: SCHEDULERS.describe(name) for name in SCHEDULERS.names()}},
         "datasets": {name: DATASETS.describe(name) for name in DATASETS.names()},
         "models": {name: MODELS.describe(name) for name in MODELS.names()},
+        "metrics": {**{name: f"reported every epoch; {metric_mode(name)}imised" for name in REPORTED_METRICS},
+                    **{name: f"second objective, metric: [val_accuracy, {name}]: {text}; minimised"
+                       for name, text in MEASURED.items()}},
         "report": {"importance": importance.__doc__.splitlines()[0]},
     }
     for title, entries in sections.items():
@@ -147,7 +153,9 @@ def command_validate(args: argparse.Namespace) -> int:
     print(
         f"{spec.name}: ok - {spec.search.algorithm} search x {spec.scheduler.name}, "
         f"{len(space.searched())} searched hyperparameters, {spec.train.max_epochs} epochs, "
-        f"metric {spec.metric} ({spec.objective_mode})"
+        f"metric {spec.objective} ({spec.objective_mode})"
+        + (f" against {spec.second_objective} ({metric_mode(spec.second_objective)}): a Pareto front"
+           if spec.second_objective else "")
     )
     if spec.auto:
         print(spec.auto.line())
@@ -205,6 +213,7 @@ def command_replay(args: argparse.Namespace) -> int:
 def command_run(args: argparse.Namespace) -> int:
     spec = _load(args)
     from experiments.finalists import describe
+    from experiments.front import FrontLimitUnmet
     from experiments.results import SweepInterrupted
     from experiments.runner import location_of, run_spec
 
@@ -227,6 +236,9 @@ def command_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
+    except FrontLimitUnmet as error:  # the sweep ran and is recorded; the final step had nothing to take
+        print(f"cnn-tune: the final step did not run: {error}", file=sys.stderr)
+        return EXIT_FAILED
     except Exception as error:  # the sweep itself failed: the traceback, then one line to read, exit 1
         traceback.print_exc()
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
@@ -240,12 +252,18 @@ def command_run(args: argparse.Namespace) -> int:
     if best is None:
         print("No trial produced a usable result.", file=sys.stderr)
         return EXIT_FAILED
-    print(f"Best trial {best['trial_id']} at epoch {best['epoch']}: {spec.metric} = {best['metrics'][spec.metric]:.4f}")
+    print(f"Best trial {best['trial_id']} at epoch {best['epoch']}: {spec.objective} = {best['metrics'][spec.objective]:.4f}")
     print("Best configuration:", json.dumps(best["config"], sort_keys=True))
+    if result.front is not None:
+        second = summary["second_objective"]
+        print(f"Pareto front, {spec.objective} against {second}: " + ", ".join(
+            f"{row.trial_id} ({row[spec.objective]:.4f}, {row[second]:.4g})" for _, row in result.front.iterrows()))
     finalists = result.finalists
     if finalists:
         print(describe(finalists))
     final = result.final
+    if final and final.get("front"):
+        print(f"Final point: {final['front']['why']} ({final['front']['trial_id']})")
     if final:
         print(
             f"Retrained on {final['train_images']} images for {final['epochs']} epochs: test accuracy "

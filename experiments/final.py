@@ -23,10 +23,12 @@ from trainables.data import PreparedData
 
 def run_final(
     spec: Spec, data: PreparedData, settings: TrainSettings, result: SweepResult, location: RunLocation,
-    finalists: dict[str, Any] | None = None,
+    finalists: dict[str, Any] | None = None, front: dict[str, Any] | None = None,
 ) -> dict[str, Any] | None:
     """Write ``best_model.keras`` and ``final.json`` beside the results; None if no trial succeeded.
-    ``finalists``: the re-validation's record, whose pick is retrained instead of the search's best."""
+    ``finalists``: the re-validation's record, whose pick is retrained instead of the search's best;
+    ``front``: the point of the front ``final.front`` chose (``experiments.front.front_choice``),
+    retrained where no re-validation picked among the configurations within its limit."""
     best = result.best
     if best is None:
         return None
@@ -34,7 +36,9 @@ def run_final(
         finalist = chosen_finalist(finalists)
         trial_id, config, epochs, score = finalist["trial_id"], finalist["config"], finalist["epochs"], finalist["search"]
     else:
-        trial_id, config, epochs, score = best["trial_id"], best["config"], spec.final.epochs or best["epoch"], best["metrics"].get(spec.metric)
+        point = front or best
+        trial_id, config, score = point["trial_id"], point["config"], point["metrics"].get(spec.objective)
+        epochs = spec.final.epochs or point["epoch"]
     task = ray.remote(num_cpus=spec.resources.cpu, num_gpus=spec.resources.gpu)(fit_final)
     outcome = ray.get(task.remote(config, data, settings, epochs))
     run_dir = Path(result.run_dir)
@@ -43,7 +47,7 @@ def run_final(
         "trial_id": trial_id,
         "config": config,
         "epochs": epochs,
-        "validation": {spec.metric: score},
+        "validation": {spec.objective: score},
         "test_accuracy": outcome["test_accuracy"],
         "test_loss": outcome["test_loss"],
         "train_images": int(len(data.pool.y)),
@@ -53,7 +57,9 @@ def run_final(
         "model": "best_model.keras",
     }
     if finalists:
-        final["optimism"] = optimism(spec.metric, score, finalist, outcome)
+        final["optimism"] = optimism(spec.objective, score, finalist, outcome)
+    if front:
+        final["front"] = front
     (run_dir / "final.json").write_text(json.dumps(final, indent=2))
     location.publish()
     return final

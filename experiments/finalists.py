@@ -27,13 +27,15 @@ from trainables.data import PreparedData, partition
 FINALISTS = "finalists.json"
 
 
-def top_configs(result: SweepResult, k: int, epochs: int | None) -> list[dict[str, Any]]:
+def top_configs(result: SweepResult, k: int, epochs: int | None, limit: tuple[str, float] | None = None) -> list[dict[str, Any]]:
     """The ``k`` best distinct configurations of the sweep, each with its trial, its search score and
-    the epochs it is re-trained for (``epochs``, or the epoch its trial peaked at, as the final retrain)."""
+    the epochs it is re-trained for (``epochs``, or the epoch its trial peaked at, as the final retrain).
+    ``limit``: (a measured cost, the most it may be), ``final.front``'s: only configurations within it."""
     metric, mode = result.summary["metric"], result.summary["mode"]
     score = f"best_{metric}"
     rows = [row for row in read_rows(result.run_dir / "results.csv")
-            if row["status"] not in statuses.FAILED and row[score] not in ("", "nan")]
+            if row["status"] not in statuses.FAILED and row[score] not in ("", "nan")
+            and (limit is None or float(row[limit[0]] or "inf") <= limit[1])]
     rows.sort(key=lambda row: -sign(mode) * float(row[score]))
     names = hyperparameter_columns(rows[0]) if rows else []
     chosen: list[dict[str, Any]] = []
@@ -63,13 +65,14 @@ def pick(finalists: list[dict[str, Any]], mode: str) -> dict[str, Any]:
 
 
 def run_finalists(spec: Spec, data: PreparedData, settings: TrainSettings, result: SweepResult) -> dict[str, Any] | None:
-    """Re-validate the top ``final.finalists`` configurations, write ``finalists.json`` and return
-    it (None when no trial produced a score). The re-runs are Ray tasks with a trial's resources."""
+    """Re-validate the top ``final.finalists`` configurations (within ``final.front``'s limit, if set), write
+    ``finalists.json`` and return it (None when no trial produced a score). The re-runs are Ray tasks with a trial's resources."""
     import ray
 
     from trainables.revalidation import revalidate
 
-    finalists = top_configs(result, spec.final.finalists, spec.final.epochs)
+    limit = spec.final.front.limit if spec.final.front else None
+    finalists = top_configs(result, spec.final.finalists, spec.final.epochs, limit)
     if not finalists:
         return None
     seeds = revalidation_seeds(spec)
@@ -87,7 +90,7 @@ def run_finalists(spec: Spec, data: PreparedData, settings: TrainSettings, resul
     for (i, _), run in runs.items():
         finalist = finalists[i]
         try:
-            finalist.setdefault("scores", []).append(float(ray.get(run)[spec.metric]))
+            finalist.setdefault("scores", []).append(float(ray.get(run)[spec.objective]))
         except ray.exceptions.RayTaskError as error:
             finalist.setdefault("scores", []).append(None)
             finalist.setdefault("errors", []).append(str(error).strip().splitlines()[-1][:300])
@@ -96,11 +99,12 @@ def run_finalists(spec: Spec, data: PreparedData, settings: TrainSettings, resul
         finalist["mean"] = float(np.mean(scored)) if scored else None
         finalist["std"] = float(np.std(scored, ddof=1)) if len(scored) > 1 else None
     record = {
-        "metric": spec.metric,
+        "metric": spec.objective,
         "mode": spec.objective_mode,
         "training_seeds": [training for training, _ in seeds],
         "partitions": "re-drawn with seeds " + ", ".join(str(p) for _, p in seeds) if folds > 1 else "the search's",
         "search_winner": finalists[0]["trial_id"],
+        "limit": dict([limit]) if limit else None,
         "chosen": pick(finalists, spec.objective_mode)["trial_id"],
         "finalists": finalists,
     }

@@ -119,18 +119,18 @@ def simulate(spec: Spec, configs: list[dict[str, Any]], costs: Costs, slots: int
     assignments of which configurations turn out best, ``slots`` trials at once, through the spec's scheduler."""
     name = STAND_INS.get(spec.scheduler.name, spec.scheduler.name)
     chosen = scheduler_named(name)
-    learned = None if chosen.reads_last_value else running_best(spec.metric)
+    learned = None if chosen.reads_last_value else running_best(spec.objective)
     epochs = spec.train.max_epochs
     seconds = [costs.epoch_seconds(config, epochs) for config in configs]
     rng = np.random.default_rng(seed)
     found = []
     for _ in range(orders):
         qualities = rng.random(len(configs))
-        curves = [_curve(i, q, s, spec.metric, spec.objective_mode) for i, (q, s) in enumerate(zip(qualities, seconds))]
+        curves = [_curve(i, q, s, spec.objective, spec.objective_mode) for i, (q, s) in enumerate(zip(qualities, seconds))]
         scheduler = chosen.build(spec.scheduler_context())
         if learned:
             scheduler.set_search_properties(learned, spec.objective_mode)
-        outcome = replay_once(curves, scheduler, spec.metric, spec.objective_mode, slots, list(range(len(curves))), epochs)
+        outcome = replay_once(curves, scheduler, spec.objective, spec.objective_mode, slots, list(range(len(curves))), epochs)
         found.append((outcome.epochs, outcome.seconds))
     trained, wall = np.array(found, dtype=float).T
 

@@ -58,7 +58,7 @@ def replay_run(run: str, name: str, options: dict[str, Any], count: int, slots: 
     curves = read_curves(history, reported)
     slots = slots or recorded_slots(history)
     learned = None if chosen.reads_last_value else spec.search_context().metric
-    rows = replay(curves, lambda: chosen.build(spec.scheduler_context()), spec.metric, learned, spec.objective_mode,
+    rows = replay(curves, lambda: chosen.build(spec.scheduler_context()), spec.objective, learned, spec.objective_mode,
                   slots, spec.train.max_epochs, count, seed)
     path = location.local / f"replay-{name}.csv"
     pd.DataFrame(rows).to_csv(path, index=False)
@@ -75,7 +75,7 @@ def replay_run(run: str, name: str, options: dict[str, Any], count: int, slots: 
         f"{spec.train.max_epochs} epochs), {slots} at once, {found['orders']} arrival orders:",
         f"  epochs: {spread(found['epochs'], 2)} of FIFO's {rows[0]['fifo_epochs']}",
         f"  time:   {spread(found['time'], 2)} of FIFO's on the same order",
-        f"  {spec.metric}: regret {spread(found['regret'], 4)} against the record's best {rows[0]['fifo_best']:.4f}; "
+        f"  {spec.objective}: regret {spread(found['regret'], 4)} against the record's best {rows[0]['fifo_best']:.4f}; "
         f"the record's best found in {found['found_best']:.0%} of orders",
     ]
     if found["cut_short"]:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from core import statuses
 from experiments.figures import FIGURES, save
+from experiments.figures.front import front_figure
 from experiments.results import SweepResult
 from experiments.tables import FAILED, Sweep
 
@@ -54,6 +55,17 @@ def _finalists(record: dict, final: dict | None) -> list[str]:
     return parts
 
 
+def _front(sweep: Sweep, folder: Path) -> list[str]:
+    """The Pareto front of a sweep of two objectives: its figure, and its points' configurations."""
+    second, front = sweep.result.summary["second_objective"], sweep.result.front
+    shown = ["trial_id", sweep.metric, second, "epoch", *(name for name in sweep.hyperparameters if name in front)]
+    return [f"<h2>Pareto front: {sweep.metric} against {second}</h2><p>The {len(front)} trials no other beats on both "
+            f"(best epoch's {sweep.metric}, measured {second}), from the cheapest.</p>",
+            _embedded(save(front_figure(sweep), folder / "front.png")), _table(front[shown]) if len(front) else "<p>None yet.</p>",
+            *([f"<p><b>Final point:</b> {html.escape(chosen['why'])} ({chosen['trial_id']}).</p>"]
+              if (chosen := (sweep.result.final or {}).get("front")) else [])]
+
+
 def write_report(result: SweepResult, top: int = 10) -> Path:
     """report.html and its PNGs in the run's folder; returns the HTML's path."""
     sweep, folder = Sweep(result), Path(result.run_dir)
@@ -84,6 +96,8 @@ def write_report(result: SweepResult, top: int = 10) -> Path:
         parts.append(f"<p>{html.escape(against_actual(result.plan, summary))}</p>")
     if result.finalists:
         parts += _finalists(result.finalists, final)
+    if result.front is not None:
+        parts += _front(sweep, folder)
     parts += [f"<h2>Top {min(top, len(ranked))} trials</h2>", _table(ranked[shown].head(top))]
     importance = result.importance
     parts += ["<h2>Which hyperparameters mattered</h2>", f"<p>{html.escape(importance.attrs['note'])}</p>"]

@@ -102,6 +102,18 @@ class SweepResult:
         path = self.run_dir / "plan.json"
         return json.loads(path.read_text()) if path.is_file() else None
 
+    @property
+    def front(self):
+        """The Pareto front of a sweep of two objectives (``metric: [val_accuracy, params]``; None for one):
+        a row per trial no other beats on both, from the cheapest, with both values, its epoch and its
+        hyperparameters (pandas)."""
+        import pandas as pd
+
+        points = self.summary.get("front")
+        if points is None:
+            return None
+        return pd.DataFrame([{"trial_id": p["trial_id"], "epoch": p["epoch"], **p["metrics"], **p["config"]} for p in points])
+
     def __repr__(self) -> str:
         counts = statuses.counted(self.summary["status_counts"])
         best = self.best

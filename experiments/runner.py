@@ -29,6 +29,7 @@ from experiments.capacity import (
 )
 from experiments.final import run_final
 from experiments.finalists import run_finalists
+from experiments.front import FrontLimitUnmet, front_choice
 from experiments.manifest import environment
 from experiments.ray_start import ray_session
 from experiments.report import write_report
@@ -103,12 +104,19 @@ def run_spec(
                 write_manifest(spec, location, resume, finished=True)
                 raise SweepInterrupted(result)
             settings = train_settings(spec, model)
-            finalists = run_finalists(spec, data, settings, result) if spec.final.finalists else None
-            if spec.final.enabled:
-                run_final(spec, data, settings, result, location, finalists)
+            unmet = None  # a front limit no trial meets ends the final step, not the record or the report
+            try:
+                front = front_choice(spec, result) if spec.final.front and result.best else None
+                finalists = run_finalists(spec, data, settings, result) if spec.final.finalists else None
+                if spec.final.enabled:
+                    run_final(spec, data, settings, result, location, finalists, front)
+            except FrontLimitUnmet as error:
+                unmet = error
         if result.best:
             write_report(result)
         write_manifest(spec, location, resume, finished=True)  # publishes the report too
+        if unmet:
+            raise unmet
         return result
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib.util
 from typing import Literal
 
-from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, field_validator
+from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, field_validator, model_validator
 
 from core.metrics import reported
 from experiments.sections import Section
@@ -131,6 +131,27 @@ class TrackingSpec(Section):
         return uri
 
 
+class FrontSpec(Section):
+    """Which point of a two-objective sweep's Pareto front the final step takes: the best metric within one
+    limit on the measured cost (``experiments.front``)."""
+
+    max_params: PositiveInt | None = Field(None, description="at most this many model parameters")
+    max_latency_ms: PositiveFloat | None = Field(None, description="at most this many inference milliseconds per image")
+
+    @model_validator(mode="after")
+    def _one_limit(self) -> FrontSpec:
+        given = [name for name, value in self if value is not None]
+        if len(given) != 1:
+            raise ValueError(f"write one limit, {' or '.join(type(self).model_fields)}, got {', '.join(given) or 'none'}")
+        return self
+
+    @property
+    def limit(self) -> tuple[str, float]:
+        """(the measured cost, the most it may be)."""
+        name, most = next((name, value) for name, value in self if value is not None)
+        return name.removeprefix("max_"), most
+
+
 class FinalSpec(Section):
     """After the search: re-validate the top configurations under other seeds (``finalists``), then
     retrain the chosen one on train + validation and score it once on the test split (``enabled``)."""
@@ -139,3 +160,4 @@ class FinalSpec(Section):
     epochs: PositiveInt | None = Field(None, description="retraining epochs (default: the best trial's best epoch)")
     finalists: PositiveInt | None = Field(None, description="re-validate this many top configurations and pick by their mean")
     seeds: PositiveInt = Field(3, description="re-validation runs per finalist, each with another training seed (and partition)")
+    front: FrontSpec | None = Field(None, description="a limit on the second objective: the front's best point within it")

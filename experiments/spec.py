@@ -15,10 +15,11 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from core.errors import InputError, UnknownName, describe_validation_error
 from core.files import read_named_yaml, shipped_names
-from core.metrics import metric_mode, reported, running_best
+from core.metrics import metric_mode, objectives, running_best
 from experiments.algorithms import ALGORITHMS, algorithm
 from experiments.algorithms.contract import SearchContext
 from experiments.auto import AutoChoice, resolve_auto
+from experiments.front import check_objectives
 from experiments.schedulers import SCHEDULERS, scheduler
 from experiments.schedulers.contract import SchedulerContext
 from experiments.overrides import apply_overrides
@@ -50,7 +51,8 @@ class Spec(Section):
     search: SearchSpec = SearchSpec()
     scheduler: SchedulerSpec = SchedulerSpec()
     train: TrainSpec = TrainSpec()
-    metric: str = "val_accuracy"  # its direction follows from it (accuracy: max, loss: min): no mode key
+    # its direction follows from it (accuracy: max, loss and the measured costs: min): no mode key
+    metric: str | tuple[str, str] = "val_accuracy"
     resources: ResourcesSpec = ResourcesSpec()
     stop: StopSpec = StopSpec()
     checkpoint: CheckpointSpec = CheckpointSpec()
@@ -72,25 +74,39 @@ class Spec(Section):
             return model
         return MODELS.check(model)
 
-    @field_validator("metric")
+    @field_validator("metric", mode="before")
     @classmethod
-    def _reported(cls, metric: str) -> str:
-        return reported(metric)
+    def _objectives(cls, metric: object) -> object:
+        """One reported name, or it and a measured cost to trade against (``core.metrics.objectives``)."""
+        first, second = objectives(metric)
+        return (first, second) if second else first
 
     @cached_property
     def search_space(self) -> Space:
         return load_space(self.space)
 
     @property
+    def objective(self) -> str:
+        """The metric the sweep selects on: the best trial, finalists, schedulers, reports."""
+        return objectives(self.metric)[0]
+
+    @property
+    def second_objective(self) -> str | None:
+        """The measured cost the sweep trades its metric against (``core.metrics.MEASURED``), if any."""
+        return objectives(self.metric)[1]
+
+    @property
     def objective_mode(self) -> str:
-        return metric_mode(self.metric)
+        return metric_mode(self.objective)
 
     def search_context(self) -> SearchContext:
-        """Searchers learn each trial's best epoch so far, the number the sweep selects on."""
-        return SearchContext(self.search_space, self.search, running_best(self.metric), self.objective_mode)
+        """Searchers learn each trial's best epoch so far, the number the sweep selects on (and the measured
+        second objective, which a searcher of two objectives learns beside it)."""
+        return SearchContext(self.search_space, self.search, running_best(self.objective), self.objective_mode,
+                             self.second_objective)
 
     def scheduler_context(self) -> SchedulerContext:
-        return SchedulerContext(self.scheduler, self.search_space, self.train.max_epochs, self.metric, self.objective_mode)
+        return SchedulerContext(self.scheduler, self.search_space, self.train.max_epochs, self.objective, self.objective_mode)
 
     def as_data(self) -> dict[str, Any]:
         """The spec as plain data, with every default filled in (for summaries and manifests)."""
@@ -184,6 +200,7 @@ def check_spec(spec: Spec) -> None:
     if refusal:
         raise InputError(f"scheduler.name: {refusal}")
     scheduler(spec.scheduler.name).check(spec.scheduler_context())
+    check_objectives(spec)
 
 
 def pair_refusal(algorithm_name: str, scheduler_name: str) -> str | None:

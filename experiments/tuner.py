@@ -53,6 +53,7 @@ def train_settings(spec: Spec, model: str | Callable | None = None) -> TrainSett
         gpus=spec.resources.gpu,
         seed=spec.train.seed,
         divergence_factor=spec.train.divergence_factor,
+        measure_latency=spec.second_objective == "latency_ms",
     )
 
 
@@ -77,9 +78,10 @@ def build_tuner(
     chosen = scheduler_named(spec.scheduler.name)
     scheduler = chosen.build(spec.scheduler_context())
     # One metric for Tune to hand the searcher and the scheduler: the running best, unless the
-    # scheduler was built with its own (then the searcher is grid or random, which read none).
+    # scheduler was built with its own (then the searcher is grid or random, which read none). A searcher
+    # of two objectives keeps the pair it was built with.
     learned = None if chosen.reads_last_value else spec.search_context().metric
-    callbacks = [RecordCallback(record, scheduler, learned or spec.metric, search_alg), LeanTrialState(), TensorBoardFiles()]
+    callbacks = [RecordCallback(record, scheduler, learned or spec.objective, search_alg), LeanTrialState(), TensorBoardFiles()]
     if verbose == 1:
         callbacks.append(ProgressCallback(record))
     if spec.tracking.mlflow_uri:

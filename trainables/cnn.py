@@ -21,6 +21,7 @@ from core.metrics import REPORTED_METRICS
 from trainables import backend
 from trainables.data import PreparedData
 from trainables.hyperparameters import Hyperparameters, ModelHyperparameters
+from trainables.measure import LATENCY_IMAGES, latency_ms, parameter_count
 from trainables.models import builder
 from trainables.pipeline import Pipelines
 from trainables.training import Divergence, EarlyStopping, RunningBest, learning_rate_at
@@ -41,6 +42,7 @@ class TrainSettings:
     seed: int = 0
     divergence_factor: float = 10.0
     eval_batch_size: int = 1024
+    measure_latency: bool = False  # a few timed batches per trial: only where the sweep trades against latency
 
 
 def make_optimizer(hp: Hyperparameters):
@@ -154,6 +156,15 @@ class CnnTrial:
         self.running_best = RunningBest()
         self.diverged = False
         self.early_stopped = False
+        self.measured = self.measure(data)
+
+    def measure(self, data: PreparedData) -> dict[str, float]:
+        """The model's ``MEASURED`` costs, reported with every epoch: the folds' models are alike, so the first's."""
+        model = self.folds[0].model
+        measured: dict[str, float] = {"params": parameter_count(model)}
+        if self.settings.measure_latency:
+            measured["latency_ms"] = latency_ms(model, data.pool.take(data.folds[0][1][:LATENCY_IMAGES]).x)
+        return measured
 
     @property
     def finished(self) -> bool:
@@ -174,7 +185,7 @@ class CnnTrial:
             self.early_stopped = self.early_stopping.update(self.epoch, metrics)
         metrics.update(self.running_best.update(metrics, diverged=self.diverged))
         metrics.update(epoch=self.epoch, lr=learning_rate, diverged=self.diverged, early_stopped=self.early_stopped)
-        return metrics
+        return {**metrics, **self.measured}
 
     def save(self, directory: str | Path, owner: str = "") -> None:
         """Write the checkpoint; ``owner``: the trial writing it (PBT may hand it to another)."""

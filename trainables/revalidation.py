@@ -32,7 +32,8 @@ def revalidate(
     final retrain, which trains as many epochs, stands for. Early stopping is off, as in the retrain."""
     backend.configure(settings.cpus, settings.gpus)
     data = dataclasses.replace(data, folds=folds) if folds is not None else data
-    trial = CnnTrial(Hyperparameters.from_config(config), data, dataclasses.replace(settings, seed=seed, early_stopping=None))
+    settings = dataclasses.replace(settings, seed=seed, early_stopping=None, measure_latency=False)  # only its score is read
+    trial = CnnTrial(Hyperparameters.from_config(config), data, settings)
     metrics: dict[str, Any] = {}
     while trial.epoch < epochs and not trial.diverged:
         metrics = trial.run_epoch()

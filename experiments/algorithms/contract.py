@@ -28,6 +28,7 @@ class SearchContext:
     options: SearchSpec
     metric: str
     mode: str
+    second_objective: str | None = None  # a measured cost, minimised: only for an algorithm that is multi_objective
 
 
 class SearchAlgorithm(ABC):
@@ -35,6 +36,9 @@ class SearchAlgorithm(ABC):
 
     Options: ClassVar[type[SearchSpec]] = SearchSpec
     model_based: ClassVar[bool] = False  # learns from finished trials: capped concurrency, no PBT
+    # Learns from two objectives at once. One that is model_based and not this would chase the metric
+    # alone, so it is refused a second objective; one that learns nothing samples the front unbiased.
+    multi_objective: ClassVar[bool] = False
     scheduler: ClassVar[str | None] = None  # the one scheduler it runs with, if it needs one
 
     def check_space(self, space: Space) -> None:

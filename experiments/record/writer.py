@@ -17,9 +17,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from core import statuses
-from core.metrics import REPORTED_METRICS, best_of, metric_mode
+from core.metrics import MEASURED, REPORTED_METRICS, best_of, metric_mode, objectives
 from core.schema import HISTORY_COLUMNS, TRIAL_ENDS, result_columns
 from experiments.record.csvio import append_row, atomic_write, finite, parse, parse_row, read_rows, write_rows
+from experiments.record.front import recorded_front
 from experiments.record.trial import EndRules, TrialRecord, classify_end, current_rows
 from experiments.storage import RunLocation
 
@@ -34,7 +35,7 @@ class SweepRecord:
         self.location = location
         self.run_dir = location.local
         self.spec_data = spec_data
-        self.metric = spec_data["metric"]
+        self.metric, self.second = objectives(spec_data["metric"])  # the second: a measured cost, or None
         self.mode = metric_mode(self.metric)
         self.stop = spec_data["stop"]
         self.rules = EndRules(self.metric, self.mode, spec_data["train"]["max_epochs"], self.stop.get("target"))
@@ -147,6 +148,7 @@ class SweepRecord:
             best_epoch=best.get("epoch", ""),
             **{f"best_{name}": best.get(name, "") for name in REPORTED_METRICS},
             **{f"final_{name}": last.get(name, "") for name in REPORTED_METRICS},
+            **{name: last.get(name, "") for name in MEASURED},
             wall_s=last.get("time_total_s", ""),
             node_id=last.get("node_id", ""),
             retries=record.retries,
@@ -189,6 +191,8 @@ class SweepRecord:
             "metric": self.metric,
             "mode": self.mode,
             "best": self.best(),
+            "second_objective": self.second,
+            "front": recorded_front(self.trials.values(), self.metric, self.mode, self.second) if self.second else None,
             "trials": len(self.trials),
             "status_counts": counts,
             "epochs_total": self.epochs_spent,

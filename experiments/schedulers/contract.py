@@ -41,6 +41,9 @@ class Scheduler(ABC):
     # True: it hands one trial's checkpoint to another at a moment it chooses, so no checkpoint may
     # be deleted under it (`checkpoint.keep` does not apply).
     keeps_every_checkpoint: ClassVar[bool] = False
+    # True: it stops, pauses or exploits trials by their score on the sweep's one metric. A sweep of
+    # two objectives refuses it: it would cut small, slow-learning models on accuracy alone.
+    ranks_trials: ClassVar[bool] = True
 
     def checkpoint_epochs(self, context: SchedulerContext) -> frozenset[int]:
         """Epochs at which it may pause a trial or hand a trial's weights to another. Tune can save a

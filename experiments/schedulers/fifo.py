@@ -8,6 +8,8 @@ from experiments.schedulers.contract import Scheduler, SchedulerContext
 
 
 class Fifo(Scheduler):
+    ranks_trials = False
+
     def build(self, context: SchedulerContext) -> Any:
         from experiments.schedulers.queue import QueuedFIFO
 
