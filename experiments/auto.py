@@ -47,16 +47,19 @@ class Facts:
     at_once: int | None  # search.max_concurrent
     folds: int
     max_epochs: int
+    objectives: int = 1  # 2: metric names a measured cost to trade against (a Pareto front)
 
     @classmethod
-    def of(cls, space: Space, num_samples: int | None, at_once: int | None, folds: int, max_epochs: int) -> Facts:
+    def of(cls, space: Space, num_samples: int | None, at_once: int | None, folds: int, max_epochs: int,
+           objectives: int = 1) -> Facts:
         searched = space.searched()
         choices = tuple(name for name, domain in searched.items() if isinstance(domain, Categorical) and domain.kind == "choice")
         conditional = tuple(
             name for name, (other, read_under) in CONDITIONAL.items()
             if name in searched and other in searched and not set(searched[other].values()) <= read_under
         )
-        return cls(len(searched), tuple(space.grid_names()), choices, conditional, num_samples, at_once, folds, max_epochs)
+        return cls(len(searched), tuple(space.grid_names()), choices, conditional, num_samples, at_once, folds, max_epochs,
+                   objectives)
 
     @property
     def all_grid(self) -> bool:
@@ -68,7 +71,7 @@ class Facts:
 
         return (f"{self.searched} searched (grids: {names(self.grids)}; choices: {names(self.choices)}; conditional: "
                 f"{names(self.conditional)}); num_samples {self.num_samples or 'unset'}; max_concurrent "
-                f"{self.at_once or 'unset'}; folds {self.folds}; max_epochs {self.max_epochs}")
+                f"{self.at_once or 'unset'}; folds {self.folds}; max_epochs {self.max_epochs}; objectives {self.objectives}")
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,10 @@ SEARCH_ROWS = (
         "random", f"HyperOpt and Optuna draw their first {RANDOM_FIRST} at random anyway",
         "HyperOpt's initial_points and Optuna's startup_trials (10): their first trials are random draws; "
         "Bergstra & Bengio 2012 (JMLR) on random search as the baseline"),
+    Row("two objectives (metric: [METRIC, params or latency_ms])", lambda f: f.objectives == 2,
+        "optuna", "the one searcher here that learns both (its TPE is multi-objective); HyperOpt and BayesOpt would chase the first alone",
+        "Ozaki et al. 2022 (multiobjective TPE, JAIR), Optuna 5.0's TPESampler with two directions; this registry refuses "
+        "the others with two objectives (experiments/front.py)"),
     Row("a hyperparameter searched beside the one it depends on (momentum: optimizer; lr_decay, lr_step_epochs, "
         "lr_min: lr_schedule)", lambda f: bool(f.conditional),
         "hyperopt", "TPE models each hyperparameter on its own, so one that is unused in some trials misleads no other",
@@ -113,6 +120,9 @@ SEARCH_ROWS = (
         "Snoek et al. 2012 (GP-BO, NeurIPS)"),
 )
 SCHEDULER_ROWS = (
+    Row("two objectives (metric: [METRIC, params or latency_ms])", lambda f: f.objectives == 2,
+        "fifo", "every other scheduler stops or pauses trials on the first metric alone and would bend the front",
+        "this registry: FIFO is the one scheduler that ranks no trials (`ranks_trials`)"),
     Row(f"train.max_epochs below {FIRST_HALVING}", lambda f: f.max_epochs < FIRST_HALVING,
         "fifo", "ASHA (grace 1, factor 3) could stop a trial only after its first epoch, before curves separate",
         "Li et al. 2018 (HyperBand, JMLR): below R = eta x r there is no bracket that halves (s_max = 0)"),
@@ -167,9 +177,9 @@ def _scheduler_for(facts: Facts, algorithm_name: str) -> tuple[str, str]:
 
 
 def choose(space: Space, num_samples: int | None, at_once: int | None, folds: int, max_epochs: int,
-           algorithm_name: str = AUTO, scheduler_name: str = AUTO) -> AutoChoice:
+           algorithm_name: str = AUTO, scheduler_name: str = AUTO, objectives: int = 1) -> AutoChoice:
     """The algorithm and scheduler for the ones given as ``auto``, each given the other."""
-    facts = Facts.of(space, num_samples, at_once, folds, max_epochs)
+    facts = Facts.of(space, num_samples, at_once, folds, max_epochs, objectives)
     asked = tuple(field for field, name in (("search.algorithm", algorithm_name), ("scheduler.name", scheduler_name)) if name == AUTO)
     reasons = []
     if algorithm_name == AUTO:
@@ -204,7 +214,7 @@ def resolve_auto(data: dict[str, Any], validate: Callable[[dict[str, Any]], Spec
     draft = validate({**data, "search": common, "scheduler": {}, "auto": None})
     samples = draft.search.num_samples if "num_samples" in common else None
     choice = choose(draft.search_space, samples, draft.search.max_concurrent, draft.dataset.folds,
-                    draft.train.max_epochs, algorithm_name, scheduler_name)
+                    draft.train.max_epochs, algorithm_name, scheduler_name, 2 if draft.second_objective else 1)
     resolved = {**data, "auto": choice.model_dump(mode="json")}
     if algorithm_name == AUTO:
         resolved["search"] = {**search, "algorithm": choice.algorithm}

@@ -20,10 +20,10 @@ BOTH = {"search": {"algorithm": "auto"}, "scheduler": {"name": "auto"}}
 NUMBERS = {"learning_rate": {"loguniform": [1e-4, 1e-1]}, "dropout": {"uniform": [0.0, 0.5]}}
 
 
-def auto_spec(space="quickstart", samples=None, folds=1, epochs=6, **search):
+def auto_spec(space="quickstart", samples=None, folds=1, epochs=6, metric="val_accuracy", **search):
     search = {"algorithm": "auto", **search, **({"num_samples": samples} if samples else {})}
     return load_spec({"name": "t", "space": space, "search": search, "scheduler": {"name": "auto"},
-                      "dataset": {"folds": folds}, "train": {"max_epochs": epochs}})
+                      "dataset": {"folds": folds}, "train": {"max_epochs": epochs}, "metric": metric})
 
 
 # (row of SEARCH_ROWS that decides, the spec's settings, the algorithm it must choose)
@@ -34,16 +34,19 @@ SEARCH_CASES = [
     (2, {"samples": 40, "max_concurrent": 5}, "random"),
     (3, {"samples": 10}, "random"),
     (3, {}, "random"),  # num_samples unset: 10
-    (4, {"space": {"optimizer": {"choice": ["adam", "sgd"]}, "momentum": {"uniform": [0.5, 0.95]}}, "samples": 30}, "hyperopt"),
-    (4, {"space": {"lr_schedule": {"choice": ["constant", "step"]}, "lr_decay": {"uniform": [0.5, 0.9]}}, "samples": 30}, "hyperopt"),
-    (5, {"samples": 11}, "hyperopt"),
-    (5, {"samples": 30, "max_concurrent": 4}, "hyperopt"),
-    (5, {"space": {"optimizer": {"choice": ["sgd", "rmsprop"]}, "momentum": {"uniform": [0.5, 0.95]}}, "samples": 30}, "hyperopt"),
-    (6, {"space": NUMBERS, "samples": 30}, "hyperopt"),
-    (7, {"space": NUMBERS, "samples": 30, "folds": 3}, "bayesopt"),
-    (7, {"space": "seed-bayesopt", "samples": 30, "folds": 2}, "bayesopt"),
+    (4, {"samples": 30, "metric": ["val_accuracy", "params"]}, "optuna"),
+    (4, {"space": "seed-bayesopt", "samples": 30, "folds": 2, "metric": ["val_accuracy", "latency_ms"]}, "optuna"),
+    (5, {"space": {"optimizer": {"choice": ["adam", "sgd"]}, "momentum": {"uniform": [0.5, 0.95]}}, "samples": 30}, "hyperopt"),
+    (5, {"space": {"lr_schedule": {"choice": ["constant", "step"]}, "lr_decay": {"uniform": [0.5, 0.9]}}, "samples": 30}, "hyperopt"),
+    (6, {"samples": 11}, "hyperopt"),
+    (6, {"samples": 30, "max_concurrent": 4}, "hyperopt"),
+    (6, {"space": {"optimizer": {"choice": ["sgd", "rmsprop"]}, "momentum": {"uniform": [0.5, 0.95]}}, "samples": 30}, "hyperopt"),
+    (7, {"space": NUMBERS, "samples": 30}, "hyperopt"),
+    (8, {"space": NUMBERS, "samples": 30, "folds": 3}, "bayesopt"),
+    (8, {"space": "seed-bayesopt", "samples": 30, "folds": 2}, "bayesopt"),
 ]
-SCHEDULER_CASES = [(0, 1, "fifo"), (0, 2, "fifo"), (1, 3, "asha"), (1, 30, "asha")]
+ONE, TWO = "val_accuracy", ["val_accuracy", "params"]
+SCHEDULER_CASES = [(1, 1, ONE, "fifo"), (1, 2, ONE, "fifo"), (2, 3, ONE, "asha"), (2, 30, ONE, "asha"), (0, 30, TWO, "fifo")]
 
 
 @pytest.mark.parametrize("row, settings, expected", SEARCH_CASES)
@@ -53,16 +56,16 @@ def test_each_search_row_chooses_its_algorithm(row, settings, expected):
     assert f"search: {SEARCH_ROWS[row].when}: " in spec.auto.reason  # this row decided, no earlier one
 
 
-@pytest.mark.parametrize("row, epochs, expected", SCHEDULER_CASES)
-def test_each_scheduler_row_chooses_its_scheduler(row, epochs, expected):
-    spec = auto_spec(epochs=epochs)
+@pytest.mark.parametrize("row, epochs, metric, expected", SCHEDULER_CASES)
+def test_each_scheduler_row_chooses_its_scheduler(row, epochs, metric, expected):
+    spec = auto_spec(epochs=epochs, metric=metric)
     assert spec.scheduler.name == expected
     assert f"scheduler: {SCHEDULER_ROWS[row].when}: " in spec.auto.reason
 
 
 def test_every_row_has_a_case():
     assert {row for row, _, _ in SEARCH_CASES} == set(range(len(SEARCH_ROWS)))
-    assert {row for row, _, _ in SCHEDULER_CASES} == set(range(len(SCHEDULER_ROWS)))
+    assert {row for row, _, _, _ in SCHEDULER_CASES} == set(range(len(SCHEDULER_ROWS)))
 
 
 def test_the_readme_carries_the_same_table():
