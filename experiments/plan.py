@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from core.errors import InputError
-from experiments.capacity import autoscaled_nodes, check_fits, live_nodes, local_capacity, queue_limit, resolve_cpu
+from experiments.capacity import autoscaled_nodes, check_fits, largest, live_nodes, local_capacity, queue_limit, resolve_cpu
 from experiments.forecast import Costs, corners, cost_drivers, draw_configs, simulate
 from experiments.spec import Spec
 from experiments.storage import run_location
@@ -89,7 +89,7 @@ def plan_run(spec: Spec, address: str | None = None, cluster: str | None = None,
         here = live_nodes() + (autoscaled_nodes() if address else [])
         nodes = [{"CPU": node["CPU"], "GPU": node["GPU"]} for node in priced] if priced else here
         spec, share = resolve_cpu(spec, nodes)
-        check_fits(spec.model_copy(update={"resources": spec.resources.model_copy(update={"gpu": gpu})}), max(here, key=lambda n: n["CPU"]),
+        check_fits(spec.model_copy(update={"resources": spec.resources.model_copy(update={"gpu": gpu})}), largest(here),
                    "the cluster" if address else "this machine")
         configs = draw_configs(spec)
         drivers = cost_drivers(spec.search_space)
@@ -102,8 +102,8 @@ def plan_run(spec: Spec, address: str | None = None, cluster: str | None = None,
     training = found["training_s"]
     sweep = {key: costs.startup_s + value for key, value in training.items()}
     if spec.stop.epochs_budget:  # the budget cuts the sweep short, at about the same pace
-        share = min(1.0, spec.stop.epochs_budget / found["epochs"]["median"])
-        sweep = {key: value * share for key, value in sweep.items()}
+        cut = min(1.0, spec.stop.epochs_budget / found["epochs"]["median"])
+        sweep = {key: value * cut for key, value in sweep.items()}
     if spec.stop.time_budget_s:
         sweep = {key: min(value, spec.stop.time_budget_s) for key, value in sweep.items()}
     after = after_sweep_s(spec, costs, configs, slots, data)
