@@ -6,6 +6,7 @@ Ray's logical GPUs for placement; a node removed mid-sweep; a driver killed and 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -87,23 +88,42 @@ def ended_rows(run_dir: Path) -> pd.DataFrame:
 def kill_driver_when(command: list[str], env: dict[str, str], run_dir: Path, ready: Callable[[], bool], what: str) -> None:
     """Start the sweep ``command``; once ``ready()``, SIGKILL its driver and the local Ray it started, as in a crash.
 
-    The kill waits until Tune's experiment snapshot has caught up with the record's last epoch: a trial
-    that reported its first epoch after Tune's last snapshot is unknown to Tune on resume (README, Failures)."""
+    A trial that reported its first epoch after Tune's last experiment snapshot is unknown to Tune on
+    resume (README, Failures), and trials report faster than Tune snapshots on a busy machine. So once
+    ``ready()``, the trials' workers are frozen and the kill waits for a snapshot newer than the
+    record's last epoch: the moment comes within a snapshot period, not by luck."""
     log = run_dir.parent / f"{run_dir.name}-killed-driver.log"
-    # Tune's own period (10 s or more) can leave no moment with a current snapshot until every trial has
-    # started, on a loaded machine; a snapshot a second makes such moments come soon after ``ready()``.
     snapshot_often = {**env, "TUNE_GLOBAL_CHECKPOINT_S": "1"}
     with log.open("w") as stream:
         driver = subprocess.Popen(command, env=snapshot_often, start_new_session=True, stdout=stream, stderr=stream)
 
-    def ready_to_kill() -> bool:
-        assert driver.poll() is None, f"the driver ended before the kill: {log.read_text()[-3000:]}"
-        return ready() and snapshot_is_current(run_dir)
+    def alive_and(predicate: Callable[[], bool]) -> Callable[[], bool]:
+        def check() -> bool:
+            assert driver.poll() is None, f"the driver ended before the kill: {log.read_text()[-3000:]}"
+            return predicate()
+        return check
 
-    wait_until(ready_to_kill, 240, f"{what} before the kill")
+    wait_until(alive_and(ready), 240, f"{what} before the kill")
+    workers = [process for process in psutil.Process(driver.pid).children(recursive=True) if is_ray_worker(process)]
+    assert workers, "no Ray worker to freeze"
+    for worker in workers:
+        with contextlib.suppress(psutil.Error):
+            worker.suspend()
+    wait_until(alive_and(lambda: snapshot_is_current(run_dir)), 60, "a snapshot after the last epoch")
     os.kill(driver.pid, signal.SIGKILL)
     driver.wait()
+    for worker in workers:  # a stopped process would not notice its raylet die
+        with contextlib.suppress(psutil.Error):
+            worker.kill()
     kill_processes_mentioning(env["RAY_TMPDIR"])
+
+
+def is_ray_worker(process: psutil.Process) -> bool:
+    """Ray retitles its worker processes ``ray::<task or actor>``."""
+    try:
+        return process.cmdline()[:1] != [] and process.cmdline()[0].startswith("ray::")
+    except psutil.Error:
+        return False
 
 
 def searcher_observations(run_dir: Path) -> tuple[str, list[float]]:
