@@ -140,3 +140,15 @@ def simulate(spec: Spec, configs: list[dict[str, Any]], costs: Costs, slots: int
 
     return {"scheduler": name, "orders": orders, "epochs": spread(trained), "fifo_epochs": epochs * len(configs),
             "training_s": spread(wall)}
+
+
+def sweep_seconds(spec: Spec, costs: Costs, found: dict[str, Any]) -> dict[str, float]:
+    """The sweep's wall time (median, 10th and 90th percentiles): the workers' start-up, then the training
+    ``simulate`` found, cut short by the stop budgets (an epochs budget at about the same pace)."""
+    sweep = {key: costs.startup_s + value for key, value in found["training_s"].items()}
+    if spec.stop.epochs_budget:
+        cut = min(1.0, spec.stop.epochs_budget / found["epochs"]["median"])
+        sweep = {key: value * cut for key, value in sweep.items()}
+    if spec.stop.time_budget_s:
+        sweep = {key: min(value, spec.stop.time_budget_s) for key, value in sweep.items()}
+    return sweep

@@ -16,7 +16,7 @@ from typing import Any
 
 from core.errors import InputError
 from experiments.capacity import autoscaled_nodes, check_fits, largest, live_nodes, local_capacity, queue_limit, resolve_cpu
-from experiments.forecast import Costs, corners, cost_drivers, draw_configs, simulate
+from experiments.forecast import Costs, corners, cost_drivers, draw_configs, simulate, sweep_seconds
 from experiments.spec import Spec
 from experiments.storage import run_location
 
@@ -99,13 +99,7 @@ def plan_run(spec: Spec, address: str | None = None, cluster: str | None = None,
     costs = Costs(drivers, probes)
     slots = trials_at_once(spec, nodes, len(configs))
     found = simulate(spec, configs, costs, slots)
-    training = found["training_s"]
-    sweep = {key: costs.startup_s + value for key, value in training.items()}
-    if spec.stop.epochs_budget:  # the budget cuts the sweep short, at about the same pace
-        cut = min(1.0, spec.stop.epochs_budget / found["epochs"]["median"])
-        sweep = {key: value * cut for key, value in sweep.items()}
-    if spec.stop.time_budget_s:
-        sweep = {key: min(value, spec.stop.time_budget_s) for key, value in sweep.items()}
+    sweep = sweep_seconds(spec, costs, found)
     after = after_sweep_s(spec, costs, configs, slots, data)
     hours = sweep["median"] / 3600
     used = nodes_used(priced, spec.resources.cpu, spec.resources.gpu, slots) if priced else None

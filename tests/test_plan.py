@@ -12,7 +12,7 @@ import pytest
 
 import experiments
 from core.errors import InputError
-from experiments.forecast import Costs, corners, cost_drivers, draw_configs, simulate
+from experiments.forecast import Costs, corners, cost_drivers, draw_configs, simulate, sweep_seconds
 from experiments.prices import cluster_nodes, nodes_used
 from search_spaces import load_space
 
@@ -79,6 +79,18 @@ def test_pbt_is_forecast_as_every_trial_to_the_end():
                                 train={"max_epochs": 4})
     found = simulate(spec, [{}] * 4, constant_costs(), slots=4, orders=3)
     assert found["scheduler"] == "fifo" and found["epochs"]["median"] == 16
+
+
+def test_the_stop_budgets_cut_the_forecast_sweep():
+    costs = constant_costs()  # a worker starts in 6 s; 4 trials of 3 epochs, 2 at once: 8 s of training
+    budgets = {"fifo": {}, "epochs": {"epochs_budget": 6}, "time": {"time_budget_s": 10}, "both": {"epochs_budget": 6, "time_budget_s": 5}}
+    sweeps = {}
+    for name, stop in budgets.items():
+        spec = experiments.validate("quickstart", scheduler={"name": "fifo"}, train={"max_epochs": 3}, search={"num_samples": 4}, stop=stop)
+        sweeps[name] = sweep_seconds(spec, costs, simulate(spec, [{}] * 4, costs, slots=2, orders=3))
+    assert sweeps["fifo"] == pytest.approx({"median": 14.0, "p10": 14.0, "p90": 14.0})
+    assert sweeps["epochs"]["median"] == pytest.approx(7.0)  # half the 12 epochs, at the same pace
+    assert sweeps["time"]["median"] == 10.0 and sweeps["both"]["median"] == 5.0
 
 
 def test_the_draws_are_the_configurations_random_search_runs():
