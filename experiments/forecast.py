@@ -26,19 +26,20 @@ from search_spaces import Categorical, Domain, Numeric, Space
 
 MAX_DRIVERS = 3  # 2**3 probes at most
 ORDERS = 200
+MODEL_BASED_DRAWS = 20
 # Schedulers the simulation cannot drive as they are: PBT trains every trial to the end (its
 # exploits copy weights, which cost no epochs); BOHB's HyperBand pauses and stops as HyperBand's.
 STAND_INS = {"pbt": "fifo", "bohb": "hyperband"}
 
 
-def draw_configs(spec: Spec) -> list[dict[str, Any]]:
-    """The configurations the sweep trains: exactly grid and random search's (the same seeded generator);
-    for a model-based searcher, draws from the same space, which its first proposals are."""
+def draw_configs(spec: Spec, seed: int | None = None) -> list[dict[str, Any]]:
+    """The configurations the sweep trains: exactly grid and random search's (the same seeded generator).
+    With another ``seed``, a draw a model-based searcher's proposals could resemble."""
     from ray.tune.experiment import Experiment
     from ray.tune.search.basic_variant import BasicVariantGenerator
 
     space = spec.search_space
-    generator = BasicVariantGenerator(random_state=spec.search.seed)
+    generator = BasicVariantGenerator(random_state=spec.search.seed if seed is None else seed)
     with tempfile.TemporaryDirectory() as folder:  # Ray marks an experiment's storage; none is wanted
         generator.add_configurations([Experiment("plan", lambda config: None, config=space.to_tune(),
                                                  num_samples=spec.search.num_samples, storage_path=folder)])
@@ -46,6 +47,17 @@ def draw_configs(spec: Spec) -> list[dict[str, Any]]:
         while (trial := generator.next_trial()) is not None:
             configs.append(space.typed({name: trial.config[name] for name in space.domains}))
     return configs
+
+
+def draw_sweeps(spec: Spec) -> list[list[dict[str, Any]]]:
+    """The sweeps a forecast weighs: the one grid or random search runs, or, for a model-based searcher,
+    whose proposals are not known before it runs, ``MODEL_BASED_DRAWS`` seeded draws of its space; the
+    forecast's range then spans what those configurations cost."""
+    from experiments.algorithms import algorithm
+
+    if not algorithm(spec.search.algorithm).model_based:
+        return [draw_configs(spec)]
+    return [draw_configs(spec, spec.search.seed + k) for k in range(MODEL_BASED_DRAWS)]
 
 
 def cost_drivers(space: Space) -> dict[str, tuple[int, int]]:
@@ -113,20 +125,22 @@ def _curve(trial: int, quality: float, seconds: tuple[float, ...], metric: str, 
     return Curve(str(trial), results, seconds)
 
 
-def simulate(spec: Spec, configs: list[dict[str, Any]], costs: Costs, slots: int, orders: int = ORDERS,
+def simulate(spec: Spec, sweeps: list[list[dict[str, Any]]], costs: Costs, slots: int, orders: int = ORDERS,
              seed: int = 0) -> dict[str, Any]:
     """Epochs trained and seconds of training (median, 10th and 90th percentiles) over ``orders`` random
-    assignments of which configurations turn out best, ``slots`` trials at once, through the spec's scheduler."""
+    assignments of which configurations turn out best, ``slots`` trials at once, through the spec's scheduler;
+    order ``i`` trains the sweep ``sweeps[i % len(sweeps)]``."""
     name = STAND_INS.get(spec.scheduler.name, spec.scheduler.name)
     chosen = scheduler_named(name)
     learned = None if chosen.reads_last_value else running_best(spec.objective)
     epochs = spec.train.max_epochs
-    seconds = [costs.epoch_seconds(config, epochs) for config in configs]
+    seconds = [[costs.epoch_seconds(config, epochs) for config in configs] for configs in sweeps]
     rng = np.random.default_rng(seed)
     found = []
-    for _ in range(orders):
-        qualities = rng.random(len(configs))
-        curves = [_curve(i, q, s, spec.objective, spec.objective_mode) for i, (q, s) in enumerate(zip(qualities, seconds))]
+    for order in range(orders):
+        sweep = seconds[order % len(seconds)]
+        qualities = rng.random(len(sweep))
+        curves = [_curve(i, q, s, spec.objective, spec.objective_mode) for i, (q, s) in enumerate(zip(qualities, sweep))]
         scheduler = chosen.build(spec.scheduler_context())
         if learned:
             scheduler.set_search_properties(learned, spec.objective_mode)
@@ -138,7 +152,7 @@ def simulate(spec: Spec, configs: list[dict[str, Any]], costs: Costs, slots: int
         low, median, high = np.percentile(values, [10, 50, 90])
         return {"median": float(median), "p10": float(low), "p90": float(high)}
 
-    return {"scheduler": name, "orders": orders, "epochs": spread(trained), "fifo_epochs": epochs * len(configs),
+    return {"scheduler": name, "orders": orders, "epochs": spread(trained), "fifo_epochs": epochs * len(sweeps[0]),
             "training_s": spread(wall)}
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from core.errors import InputError
 from experiments.capacity import autoscaled_nodes, check_fits, largest, live_nodes, local_capacity, queue_limit, resolve_cpu
-from experiments.forecast import Costs, corners, cost_drivers, draw_configs, simulate, sweep_seconds
+from experiments.forecast import Costs, corners, cost_drivers, draw_sweeps, simulate, sweep_seconds
 from experiments.spec import Spec
 from experiments.storage import run_location
 
@@ -91,16 +91,16 @@ def plan_run(spec: Spec, address: str | None = None, cluster: str | None = None,
         spec, share = resolve_cpu(spec, nodes)
         check_fits(spec.model_copy(update={"resources": spec.resources.model_copy(update={"gpu": gpu})}), largest(here),
                    "the cluster" if address else "this machine")
-        configs = draw_configs(spec)
+        sweeps = draw_sweeps(spec)
         drivers = cost_drivers(spec.search_space)
         probed_at = time.perf_counter()
         probes = _probe_all(spec, data, model, corners(spec.search_space, drivers), gpu)
         probe_s = time.perf_counter() - probed_at
     costs = Costs(drivers, probes)
-    slots = trials_at_once(spec, nodes, len(configs))
-    found = simulate(spec, configs, costs, slots)
+    slots = trials_at_once(spec, nodes, len(sweeps[0]))
+    found = simulate(spec, sweeps, costs, slots)
     sweep = sweep_seconds(spec, costs, found)
-    after = after_sweep_s(spec, costs, configs, slots, data)
+    after = after_sweep_s(spec, costs, [config for configs in sweeps for config in configs], slots, data)
     hours = sweep["median"] / 3600
     used = nodes_used(priced, spec.resources.cpu, spec.resources.gpu, slots) if priced else None
     prices = [node["usd_per_hour"] for node in used] if used else []
@@ -113,7 +113,7 @@ def plan_run(spec: Spec, address: str | None = None, cluster: str | None = None,
     }
     record = {
         "experiment": spec.name, "where": address or ("this machine, for " + cluster if cluster else "this machine"),
-        "trials": len(configs), "slots": slots, "cpu_per_trial": spec.resources.cpu, "gpu_per_trial": spec.resources.gpu,
+        "trials": len(sweeps[0]), "draws": len(sweeps), "slots": slots, "cpu_per_trial": spec.resources.cpu, "gpu_per_trial": spec.resources.gpu,
         "drivers": drivers, "probes": probes, "probe_s": probe_s, "simulation": found, "forecast": forecast,
         "nodes": used, "cpu_share": share.line() if share else None,
     }
@@ -140,6 +140,8 @@ def describe(record: dict[str, Any], spec: Spec) -> str:
         f"{max(p['spawn_s'] + p['startup_s'] for p in probes):.1f} s, peak memory {max(p['peak_rss_mb'] for p in probes):.0f} MB per trial",
         f"  epochs: {epochs['median']:.0f} of {found['fifo_epochs']} ({found['scheduler']} over {found['orders']} orders of "
         f"which trials turn out best: {epochs['p10']:.0f}-{epochs['p90']:.0f})",
+        *([f"  {spec.search.algorithm}'s proposals are not known before it runs: the forecast weighs {record['draws']} "
+           "random draws of the space"] if record["draws"] > 1 else []),
         f"  sweep: {_duration(sweep['median'])} (10-90%: {_duration(sweep['p10'])}-{_duration(sweep['p90'])}){then}; "
         f"whole run about {_duration(forecast['whole_s'])}",
         f"  {forecast['cpu_hours']:.2f} CPU-hours{gpu_hours} reserved by trials",

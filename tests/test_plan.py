@@ -12,7 +12,7 @@ import pytest
 
 import experiments
 from core.errors import InputError
-from experiments.forecast import Costs, corners, cost_drivers, draw_configs, simulate, sweep_seconds
+from experiments.forecast import MODEL_BASED_DRAWS, Costs, corners, cost_drivers, draw_configs, draw_sweeps, simulate, sweep_seconds
 from experiments.prices import cluster_nodes, nodes_used
 from search_spaces import load_space
 
@@ -60,7 +60,7 @@ def constant_costs(first=2.0, steady=1.0):
 
 def test_fifo_trains_every_epoch_and_fills_the_slots():
     spec = experiments.validate("quickstart", scheduler={"name": "fifo"}, train={"max_epochs": 3}, search={"num_samples": 4})
-    found = simulate(spec, [{}] * 4, constant_costs(), slots=2, orders=5)
+    found = simulate(spec, [[{}] * 4], constant_costs(), slots=2, orders=5)
     assert found["epochs"] == {"median": 12, "p10": 12, "p90": 12} and found["fifo_epochs"] == 12
     assert found["training_s"]["median"] == pytest.approx(2 * (2.0 + 1.0 + 1.0))  # two trials after each other per slot
 
@@ -68,7 +68,7 @@ def test_fifo_trains_every_epoch_and_fills_the_slots():
 def test_asha_is_forecast_to_train_what_its_rungs_let_through():
     spec = experiments.validate("quickstart", scheduler={"name": "asha", "grace_period": 1, "reduction_factor": 3},
                                 train={"max_epochs": 9}, search={"num_samples": 27})
-    found = simulate(spec, [{}] * 27, constant_costs(), slots=1, orders=20)
+    found = simulate(spec, [[{}] * 27], constant_costs(), slots=1, orders=20)
     # one at a time, ASHA stops a trial at a rung unless it is in the top third of those seen there so far
     assert 27 + 9 <= found["epochs"]["median"] < 0.5 * found["fifo_epochs"]
     assert found["training_s"]["median"] < 0.5 * 27 * (2.0 + 8 * 1.0)
@@ -77,7 +77,7 @@ def test_asha_is_forecast_to_train_what_its_rungs_let_through():
 def test_pbt_is_forecast_as_every_trial_to_the_end():
     spec = experiments.validate("quickstart", search={"algorithm": "random", "num_samples": 4}, scheduler={"name": "pbt"},
                                 train={"max_epochs": 4})
-    found = simulate(spec, [{}] * 4, constant_costs(), slots=4, orders=3)
+    found = simulate(spec, [[{}] * 4], constant_costs(), slots=4, orders=3)
     assert found["scheduler"] == "fifo" and found["epochs"]["median"] == 16
 
 
@@ -87,7 +87,7 @@ def test_the_stop_budgets_cut_the_forecast_sweep():
     sweeps = {}
     for name, stop in budgets.items():
         spec = experiments.validate("quickstart", scheduler={"name": "fifo"}, train={"max_epochs": 3}, search={"num_samples": 4}, stop=stop)
-        sweeps[name] = sweep_seconds(spec, costs, simulate(spec, [{}] * 4, costs, slots=2, orders=3))
+        sweeps[name] = sweep_seconds(spec, costs, simulate(spec, [[{}] * 4], costs, slots=2, orders=3))
     assert sweeps["fifo"] == pytest.approx({"median": 14.0, "p10": 14.0, "p90": 14.0})
     assert sweeps["epochs"]["median"] == pytest.approx(7.0)  # half the 12 epochs, at the same pace
     assert sweeps["time"]["median"] == 10.0 and sweeps["both"]["median"] == 5.0
@@ -99,6 +99,22 @@ def test_the_draws_are_the_configurations_random_search_runs():
     assert draw_configs(spec) != draw_configs(experiments.validate("quickstart", search={"num_samples": 5, "seed": 4}))
     grid = experiments.validate("seed-grid")
     assert len(draw_configs(grid)) == grid.search_space.grid_size() * grid.search.num_samples
+
+
+def test_a_model_based_searchers_forecast_spans_draws_of_its_space():
+    """Random search's sweep is known, so its FIFO forecast has no spread; BayesOpt's proposals are not,
+    so its forecast weighs seeded draws of the space and its range spans what they cost."""
+    bayes = experiments.validate("seed-bayesopt")
+    random = bayes.model_copy(update={"search": bayes.search.model_copy(update={"algorithm": "random"})})
+    assert draw_sweeps(random) == [draw_configs(random)]
+    sweeps = draw_sweeps(bayes)
+    assert len(sweeps) == MODEL_BASED_DRAWS and all(len(configs) == bayes.search.num_samples for configs in sweeps)
+    assert len({json.dumps(configs, sort_keys=True) for configs in sweeps}) == MODEL_BASED_DRAWS
+    drivers = {"hidden_units": (64, 2048)}
+    costs = Costs(drivers, [probe(0.0, units / 100, units / 100) for units in (64, 2048)])  # an epoch grows with the width
+    known, weighed = (simulate(bayes, draws, costs, slots=2, orders=40)["training_s"] for draws in (draw_sweeps(random), sweeps))
+    assert known["p10"] == known["p90"]
+    assert weighed["p90"] > 1.2 * weighed["p10"]
 
 
 def test_the_shipped_cluster_is_priced_from_the_table():
