@@ -134,21 +134,29 @@ def test_a_record_whose_names_were_set_by_hand_is_dropped():
 
 
 @pytest.mark.slow
-def test_a_sweep_run_with_auto_says_the_choice_first_and_records_it(tmp_path, short_tmp):
+def test_a_sweep_run_with_every_auto_says_each_choice_first_records_it_and_keeps_it_on_resume(tmp_path, short_tmp):
+    """search.algorithm, scheduler.name and resources.cpu left to auto, in one sweep (each choice's rules
+    are tested without Ray above and in test_resources.py): the run says what it chose first, records it,
+    and a resume keeps it even where auto would now choose otherwise (2 CPUs a trial on 4)."""
     command = [
-        str(Path(sys.executable).with_name("cnn-tune")), "run", "quickstart", "--storage", str(tmp_path), "--num-cpus", "2",
+        str(Path(sys.executable).with_name("cnn-tune")), "run", "quickstart", "--storage", str(tmp_path),
         "--set", "dataset.name=digits", "--set", "dataset.limit=160", "--set", "train.max_epochs=3",
         "--set", "search.num_samples=2", "--set", "search.algorithm=auto", "--set", "scheduler.name=auto",
     ]
-    first = "auto: search.algorithm -> random, scheduler.name -> asha (search: num_samples 10 or fewer"
-    for extra in ((), ("--resume",)):  # a resumed run chooses as it started
-        done = subprocess.run([*command, *extra], capture_output=True, text=True, timeout=600,
+    chose = "auto: search.algorithm -> random, scheduler.name -> asha (search: num_samples 10 or fewer"
+    cpu = {(): "resources: cpu auto -> 1 CPU per trial, 2 trials at once on 2 CPUs (one trial per CPU)",
+           ("--resume",): "resources: cpu auto -> 1 CPU per trial, as when the run started"}
+    for extra, cpus in (((), "2"), (("--resume",), "4")):
+        done = subprocess.run([*command, "--num-cpus", cpus, *extra], capture_output=True, text=True, timeout=600,
                               env={**os.environ, "RAY_TMPDIR": short_tmp})
         assert done.returncode == 0, done.stderr[-3000:]
-        assert done.stdout.splitlines()[0].startswith(first), done.stdout
+        lines = done.stdout.splitlines()
+        assert lines[0].startswith(chose) and lines[1] == cpu[extra], done.stdout
         manifest = json.loads((tmp_path / "quickstart" / "manifest.json").read_text())
         assert manifest["spec"]["auto"]["asked"] == ["search.algorithm", "scheduler.name"]
         assert (manifest["spec"]["auto"]["algorithm"], manifest["spec"]["auto"]["scheduler"]) == ("random", "asha")
-        assert manifest["spec"]["auto"]["reason"] in done.stdout.splitlines()[0]
+        assert manifest["spec"]["auto"]["reason"] in lines[0]
         assert manifest["spec"]["search"]["algorithm"] == "random" and manifest["spec"]["scheduler"]["name"] == "asha"
+        for record in ("manifest.json", "summary.json"):
+            assert json.loads((tmp_path / "quickstart" / record).read_text())["spec"]["resources"]["cpu"] == 1
     assert len(manifest["runs"]) == 2 and manifest["runs"][1]["resumed"]

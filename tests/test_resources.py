@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -106,26 +103,3 @@ def test_a_resume_reuses_the_number_auto_became(tmp_path):
     assert line == "resources: cpu auto -> 3 CPUs per trial, as when the run started"
     given = spec_of(resources={"cpu": 2})  # a number given is the user's: resume's own check compares it
     assert cpu_as_recorded(given, location) == (given, None)
-
-
-@pytest.mark.slow
-def test_a_sweep_says_what_auto_chose_first_records_it_and_keeps_it_on_resume(tmp_path, short_tmp):
-    command = [
-        str(Path(sys.executable).with_name("cnn-tune")), "run", "quickstart", "--storage", str(tmp_path),
-        "--set", "dataset.name=digits", "--set", "dataset.limit=200", "--set", "train.max_epochs=1",
-        "--set", "search.num_samples=1",
-    ]
-
-    def run(*extra: str) -> list[str]:
-        done = subprocess.run([*command, *extra], capture_output=True, text=True, timeout=600,
-                              env={**os.environ, "RAY_TMPDIR": short_tmp})
-        assert done.returncode == 0, done.stderr[-3000:]
-        return done.stdout.splitlines()
-
-    lines = run("--num-cpus", "2")
-    assert lines[0] == "resources: cpu auto -> 2 CPUs per trial, 1 trial at once on 2 CPUs (the sweep has 1 trial)"
-    for record in ("manifest.json", "summary.json"):
-        assert json.loads((tmp_path / "quickstart" / record).read_text())["spec"]["resources"]["cpu"] == 2
-    lines = run("--num-cpus", "3", "--resume")  # auto would now say 3: the run keeps its 2, and is not refused
-    assert lines[0] == "resources: cpu auto -> 2 CPUs per trial, as when the run started"
-    assert json.loads((tmp_path / "quickstart" / "manifest.json").read_text())["spec"]["resources"]["cpu"] == 2
