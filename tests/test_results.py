@@ -78,6 +78,35 @@ def test_a_resumed_record_keeps_one_row_per_trial_epoch(record, tmp_path):
     assert len(read_history(tmp_path)) == 3, "compacted on disk too"
 
 
+def test_a_record_an_older_version_wrote_resumes_with_its_rows_aligned_and_none_of_its_cells_lost(record, tmp_path):
+    """A record from before a column was added (params) and with one since dropped (old_column): the resumed
+    driver's rows line up with the header, the old rows keep every cell, the new column is blank for them."""
+    record.add_result("a", {"hidden_units": 8}, epoch(1, 0.5, params=100))
+    record.finish_trial("a", {}, None)
+    record.add_result("b", {"hidden_units": 16}, epoch(1, 0.6, params=200))
+    for name in ("history.csv", "trial_ends.csv"):  # as the older version wrote them
+        rows = list(csv.DictReader((tmp_path / name).open()))
+        columns = [column for column in rows[0] if column != "params"] + ["old_column"]
+        with (tmp_path / name).open("w", newline="") as stream:
+            writer = csv.DictWriter(stream, columns, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows({**row, "old_column": "kept"} for row in rows)
+    resumed = SweepRecord(RunLocation(str(tmp_path), tmp_path), SPEC, ["hidden_units", "learning_rate"])
+    resumed.load()
+    resumed.add_result("b", {"hidden_units": 16}, epoch(2, 0.7, params=200))
+    resumed.finish_trial("b", {}, None)
+    resumed.finished = time.time()
+    resumed.flush()
+    history = read_history(tmp_path)
+    assert [(row["trial_id"], row["epoch"], row["val_accuracy"], row["params"], row["old_column"]) for row in history] == [
+        ("a", "1", "0.5", "", "kept"), ("b", "1", "0.6", "", "kept"), ("b", "2", "0.7", "200", "")]
+    assert all(None not in row for row in history), "no row has more cells than the header"
+    ends = list(csv.DictReader((tmp_path / "trial_ends.csv").open()))
+    assert [(row["trial_id"], row["status"], row["old_column"]) for row in ends] == [("a", "stopped_early", "kept"), ("b", "stopped_early", "")]
+    result = load_results(tmp_path)
+    assert result.dataframe.set_index("trial_id").final_val_accuracy.to_dict() == {"a": 0.5, "b": 0.7}
+
+
 @pytest.mark.parametrize("trial_id", ["81432_00000", "1234e567", "00000042"])
 def test_a_resumed_record_keeps_trial_ids_that_look_like_numbers(record, tmp_path, trial_id):
     record.add_result(trial_id, {"hidden_units": 8}, epoch(1, 0.5, node_id="1e10", restored_from="12_3"))

@@ -58,6 +58,20 @@ def write_rows(path: Path, columns: Sequence[str], rows: Iterable[dict[str, Any]
     os.replace(temporary, path)
 
 
+def upgrade_header(path: Path, columns: Sequence[str]) -> list[str]:
+    """The columns to append to ``path`` with: ``columns``, then any the file has that they lack. A file
+    another version wrote (a column since added, say) is rewritten under them first, so that appended
+    rows line up with its header and none of its cells is dropped."""
+    if not path.is_file():
+        return list(columns)
+    with path.open(newline="") as stream:
+        header = next(csv.reader(stream), [])
+    merged = [*columns, *(column for column in header if column not in columns)]
+    if header != merged:
+        write_rows(path, merged, read_rows(path))
+    return merged
+
+
 def append_row(path: Path, columns: Sequence[str], row: dict[str, Any]) -> None:
     """Append one row, writing the header first if the file is new."""
     new = not path.exists()

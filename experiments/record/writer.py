@@ -19,7 +19,7 @@ from typing import Any
 from core import statuses
 from core.metrics import MEASURED, REPORTED_METRICS, best_of, metric_mode, objectives
 from core.schema import HISTORY_COLUMNS, TRIAL_ENDS, result_columns
-from experiments.record.csvio import append_row, atomic_write, finite, parse, parse_row, read_rows, write_rows
+from experiments.record.csvio import append_row, atomic_write, finite, parse, parse_row, read_rows, upgrade_header, write_rows
 from experiments.record.front import recorded_front
 from experiments.record.trial import EndRules, TrialRecord, classify_end, current_rows
 from experiments.storage import RunLocation
@@ -40,6 +40,7 @@ class SweepRecord:
         self.stop = spec_data["stop"]
         self.rules = EndRules(self.metric, self.mode, spec_data["train"]["max_epochs"], self.stop.get("target"))
         self.hyperparameters = hyperparameters
+        self.history_columns, self.end_columns = list(HISTORY_COLUMNS), result_columns(hyperparameters)  # load() may add to them
         self.trials: dict[str, TrialRecord] = {}
         self.epochs_spent = 0  # epochs trained by every trial, each counted once
         self.ended = 0
@@ -61,6 +62,8 @@ class SweepRecord:
             summary = json.loads(summary_path.read_text())
             self.started = summary.get("started_unix", self.started)
             self.running_before = summary.get("running_s", 0.0)
+        self.history_columns = upgrade_header(self.run_dir / "history.csv", HISTORY_COLUMNS)
+        self.end_columns = upgrade_header(self.run_dir / TRIAL_ENDS, result_columns(self.hyperparameters))
         # the table as last compacted, then the ends logged since
         for row in [*read_rows(self.run_dir / "results.csv"), *read_rows(self.run_dir / TRIAL_ENDS)]:
             config = {k: parse(row[k]) for k in self.hyperparameters if row.get(k, "") != ""}
@@ -86,7 +89,7 @@ class SweepRecord:
         """One row per trial-epoch, in arrival order: a repeated epoch keeps its last report."""
         if self.repeated:
             rows = current_rows(read_rows(self.run_dir / "history.csv"))
-            write_rows(self.run_dir / "history.csv", HISTORY_COLUMNS, rows)
+            write_rows(self.run_dir / "history.csv", self.history_columns, rows)
             self.repeated = False
 
     def arrivals(self, metric: str) -> list[tuple[str, int, float]]:
@@ -105,7 +108,7 @@ class SweepRecord:
         repeated = record.add(row)
         self.repeated |= repeated
         self.epochs_spent += not repeated
-        append_row(self.run_dir / "history.csv", HISTORY_COLUMNS, row)
+        append_row(self.run_dir / "history.csv", self.history_columns, row)
 
     def add_retry(self, trial_id: str) -> None:
         self._trial(trial_id).retries += 1
@@ -135,7 +138,7 @@ class SweepRecord:
             record.error = error
         self.ended += 1
         record.close(self.metric, self.mode)
-        append_row(self.run_dir / TRIAL_ENDS, result_columns(self.hyperparameters), self.row(record))
+        append_row(self.run_dir / TRIAL_ENDS, self.end_columns, self.row(record))
 
     # ---- derived files
     def row(self, record: TrialRecord) -> dict[str, Any]:
