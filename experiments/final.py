@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import ray
 
@@ -21,17 +21,19 @@ from trainables.cnn import TrainSettings, fit_final
 from trainables.data import PreparedData
 
 
-def run_final(
+def start_final(
     spec: Spec, data: PreparedData, settings: TrainSettings, result: SweepResult, location: RunLocation,
     finalists: dict[str, Any] | None = None, front: dict[str, Any] | None = None,
-) -> dict[str, Any] | None:
-    """Write ``best_model.keras`` and ``final.json`` beside the results; None if no trial succeeded.
+) -> Callable[[], dict[str, Any] | None]:
+    """Start retraining the chosen configuration in a worker; the function returned waits for it, then writes
+    ``best_model.keras`` and ``final.json`` beside the results and returns the latter (None if no trial
+    succeeded). The driver may work in between: the report's figures do not need the final model.
     ``finalists``: the re-validation's record, whose pick is retrained instead of the search's best;
     ``front``: the point of the front ``final.front`` chose (``experiments.front.front_choice``),
     retrained where no re-validation picked among the configurations within its limit."""
     best = result.best
     if best is None:
-        return None
+        return lambda: None
     if finalists:
         finalist = chosen_finalist(finalists)
         trial_id, config, epochs, score = finalist["trial_id"], finalist["config"], finalist["epochs"], finalist["search"]
@@ -39,30 +41,26 @@ def run_final(
         point = front or best
         trial_id, config, score = point["trial_id"], point["config"], point["metrics"].get(spec.objective)
         epochs = spec.final.epochs or point["epoch"]
-    task = ray.remote(num_cpus=spec.resources.cpu, num_gpus=spec.resources.gpu)(fit_final)
-    outcome = ray.get(task.remote(config, data, settings, epochs))
-    run_dir = Path(result.run_dir)
-    (run_dir / "best_model.keras").write_bytes(outcome.pop("model"))
     final = {
-        "trial_id": trial_id,
-        "config": config,
-        "epochs": epochs,
-        "validation": {spec.objective: score},
-        "test_accuracy": outcome["test_accuracy"],
-        "test_loss": outcome["test_loss"],
-        "train_images": int(len(data.pool.y)),
-        "test_images": int(len(data.test.y)),
-        "test_split": spec.dataset.test,
-        "history": outcome["history"],
-        "model": "best_model.keras",
+        "trial_id": trial_id, "config": config, "epochs": epochs, "validation": {spec.objective: score},
+        "train_images": int(len(data.pool.y)), "test_images": int(len(data.test.y)), "test_split": spec.dataset.test,
+        "model": "best_model.keras", **({"front": front} if front else {}),
     }
-    if finalists:
-        final["optimism"] = optimism(spec.objective, score, finalist, outcome)
-    if front:
-        final["front"] = front
-    (run_dir / "final.json").write_text(json.dumps(final, indent=2))
-    location.publish()
-    return final
+    task = ray.remote(num_cpus=spec.resources.cpu, num_gpus=spec.resources.gpu)(fit_final)
+    pending = task.remote(config, data, settings, epochs)
+
+    def finish() -> dict[str, Any]:
+        outcome = ray.get(pending)
+        run_dir = Path(result.run_dir)
+        (run_dir / "best_model.keras").write_bytes(outcome.pop("model"))
+        final.update(test_accuracy=outcome["test_accuracy"], test_loss=outcome["test_loss"], history=outcome["history"])
+        if finalists:
+            final["optimism"] = optimism(spec.objective, score, finalist, outcome)
+        (run_dir / "final.json").write_text(json.dumps(final, indent=2))
+        location.publish()
+        return final
+
+    return finish
 
 
 def optimism(metric: str, search: float, finalist: dict[str, Any], outcome: dict[str, Any]) -> dict[str, Any]:

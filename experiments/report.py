@@ -66,10 +66,17 @@ def _front(sweep: Sweep, folder: Path) -> list[str]:
               if (chosen := (sweep.result.final or {}).get("front")) else [])]
 
 
-def write_report(result: SweepResult, top: int = 10) -> Path:
-    """report.html and its PNGs in the run's folder; returns the HTML's path."""
+def draw_figures(result: SweepResult) -> list[Path]:
+    """The report's PNGs in the run's folder (none of them shows the final retrain)."""
     sweep, folder = Sweep(result), Path(result.run_dir)
-    pictures = [save(draw(sweep), folder / f"{name}.png") for name, draw in FIGURES.items()]
+    return [save(draw(sweep), folder / f"{name}.png") for name, draw in FIGURES.items()]
+
+
+def write_report(result: SweepResult, top: int = 10, pictures: list[Path] | None = None) -> Path:
+    """report.html and its PNGs in the run's folder (``pictures``: those ``draw_figures`` drew already);
+    returns the HTML's path."""
+    sweep, folder = Sweep(result), Path(result.run_dir)
+    pictures = pictures if pictures is not None else draw_figures(result)
     summary, trials = result.summary, sweep.trials
     score = f"best_{sweep.metric}"
     ranked = trials[~trials.status.isin(FAILED)].sort_values(score, ascending=sweep.mode == "min")

@@ -27,12 +27,12 @@ from experiments.capacity import (
     queue_limit,
     resolve_cpu,
 )
-from experiments.final import run_final
+from experiments.final import start_final
 from experiments.finalists import run_finalists
 from experiments.front import FrontLimitUnmet, front_choice
 from experiments.manifest import environment
 from experiments.ray_start import ray_session
-from experiments.report import write_report
+from experiments.report import draw_figures, write_report
 from experiments.results import SweepInterrupted, SweepResult
 from experiments.resume import holding_run
 from experiments.spec import Spec
@@ -104,16 +104,18 @@ def run_spec(
                 write_manifest(spec, location, resume, finished=True)
                 raise SweepInterrupted(result)
             settings = train_settings(spec, model)
-            unmet = None  # a front limit no trial meets ends the final step, not the record or the report
+            unmet, pictures = None, None  # a front limit no trial meets ends the final step, not the record or the report
             try:
                 front = front_choice(spec, result) if spec.final.front and result.best else None
                 finalists = run_finalists(spec, data, settings, result) if spec.final.finalists else None
                 if spec.final.enabled:
-                    run_final(spec, data, settings, result, location, finalists, front)
+                    finish_final = start_final(spec, data, settings, result, location, finalists, front)
+                    pictures = draw_figures(result) if result.best else None  # while a worker retrains
+                    finish_final()
             except FrontLimitUnmet as error:
                 unmet = error
         if result.best:
-            write_report(result)
+            write_report(result, pictures=pictures)
         write_manifest(spec, location, resume, finished=True)  # publishes the report too
         if unmet:
             raise unmet
