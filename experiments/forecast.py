@@ -113,8 +113,10 @@ class Costs:
 
     @property
     def startup_s(self) -> float:
-        """Starting a worker process and its backend, paid once per slot (actors are reused)."""
-        return max(probe["spawn_s"] + probe["startup_s"] for probe in self.probes)
+        """Starting a worker process and its backend, paid once per slot (actors are reused): as the probes
+        that started a worker took; the others waited in Ray's queue for a worker an earlier probe freed."""
+        started = [probe for probe in self.probes if probe.get("fresh", True)] or self.probes
+        return max(probe["spawn_s"] + probe["startup_s"] for probe in started)
 
 
 def _curve(trial: int, quality: float, seconds: tuple[float, ...], metric: str, mode: str) -> Curve:

@@ -137,7 +137,7 @@ def describe(record: dict[str, Any], spec: Spec) -> str:
         f"{record['slots']} at once ({record['cpu_per_trial']:g} CPU{gpus} each)",
         f"  probed {len(probes)} configurations ({drivers} at the extremes) on {record['where']} in {record['probe_s']:.0f} s: "
         f"an epoch takes {min(steady):.2f}-{max(steady):.2f} s, a worker's start-up "
-        f"{max(p['spawn_s'] + p['startup_s'] for p in probes):.1f} s, peak memory {max(p['peak_rss_mb'] for p in probes):.0f} MB per trial",
+        f"{Costs(record['drivers'], probes).startup_s:.1f} s, peak memory {max(p['peak_rss_mb'] for p in probes):.0f} MB per trial",
         f"  epochs: {epochs['median']:.0f} of {found['fifo_epochs']} ({found['scheduler']} over {found['orders']} orders of "
         f"which trials turn out best: {epochs['p10']:.0f}-{epochs['p90']:.0f})",
         *([f"  {spec.search.algorithm}'s proposals are not known before it runs: the forecast weighs {record['draws']} "

@@ -37,8 +37,16 @@ def test_corners_vary_the_drivers_and_hold_the_rest_at_their_middle():
     assert all(p["learning_rate"] == pytest.approx(1e-3) and p["dropout"] == 0.25 for p in probes)
 
 
-def probe(setup, first, steady):
-    return {"setup_s": setup, "epoch_s": [first, steady], "spawn_s": 1.0, "startup_s": 5.0}
+def probe(setup, first, steady, spawn=1.0, startup=5.0):
+    return {"setup_s": setup, "epoch_s": [first, steady], "spawn_s": spawn, "startup_s": startup, "fresh": startup > 0}
+
+
+def test_a_workers_start_up_is_timed_on_the_probes_that_started_one_not_those_that_queued_for_one():
+    """Eight corners on two slots: two probes start the workers; the other six wait for them, which
+    no trial of the sweep does (its actors start side by side and are then reused)."""
+    started = [probe(0.2, 2.0, 1.0, spawn=1.5, startup=4.0), probe(0.2, 2.0, 1.0, spawn=1.0, startup=4.2)]
+    queued = [probe(0.2, 2.0, 1.0, spawn=3.5 * rounds, startup=0.0) for rounds in (1, 1, 2, 2, 3, 3)]
+    assert Costs({}, started + queued).startup_s == pytest.approx(5.5)
 
 
 def test_costs_between_the_corners_follow_a_power_law_exactly():
