@@ -140,14 +140,6 @@ def test_synchronous_pbt_holds_a_trial_at_its_multiple_until_the_population_is_t
 # ---- real sweeps
 
 
-def sweep(tmp_path: Path, short_tmp: str, sets: list[str], *options: str) -> Path:
-    args = [arg for assignment in sets for arg in ("--set", assignment)]
-    done = subprocess.run([str(BIN / "cnn-tune"), "run", "quickstart", "--name", "ckpt", "--storage", str(tmp_path), *args, *options, *TINY],
-                          env={**os.environ, "RAY_TMPDIR": short_tmp}, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return tmp_path / "ckpt"
-
-
 def checkpointed(run_dir: Path) -> dict[str, set[int]]:
     """Each trial's checkpoints on disk, by the epoch they hold."""
     epochs, trial_ids = {}, trained(run_dir)
@@ -169,20 +161,3 @@ def exploited_at(run_dir: Path) -> dict[str, set[int]]:
     history = pd.read_csv(run_dir / "history.csv", dtype={"trial_id": str, "restored_from": str}, keep_default_na=False)
     restored = history[history.restored_from != ""]
     return {trial_id: set(epochs - 1) for trial_id, epochs in restored.groupby("trial_id").epoch}
-
-
-@pytest.mark.slow
-def test_a_pbt_sweep_checkpoints_only_at_its_multiples(tmp_path, short_tmp):
-    """Short trials (seconds) write no checkpoint for failures; PBT's write one at every multiple of its
-    interval they reach. (Every other scheduler: test_sweeps' check_checkpoints.)
-
-    The one a trial wrote where PBT exploited it holds the weights PBT threw away: Ray does not count
-    it (it pauses the trial without taking the save), so the trial's next checkpoint takes its folder."""
-    sets = ["scheduler.name=pbt", "scheduler.perturbation_interval=2", "search.num_samples=4", "train.max_epochs=5",
-            "stop.epochs_budget=40", "checkpoint.interval_s=null"]
-    run_dir = sweep(tmp_path, short_tmp, sets, "--num-cpus", "4")  # the population side by side
-    on_disk, reported, exploited = checkpointed(run_dir), trained(run_dir), exploited_at(run_dir)
-    assert set(on_disk) == set(reported)
-    for trial_id, trial_epochs in reported.items():
-        due_epochs = {2, 4} & trial_epochs
-        assert due_epochs - exploited.get(trial_id, set()) <= on_disk[trial_id] <= due_epochs, trial_id

@@ -12,6 +12,7 @@ import yaml
 
 from experiments.results import load_results
 from search_spaces import load_space
+from test_checkpoints import checkpointed, exploited_at, trained
 
 pytestmark = pytest.mark.slow
 
@@ -23,10 +24,16 @@ TIGHT = {
 }
 
 
-def test_a_pbt_sweep_with_a_tight_space_stays_inside_it_and_records_each_trained_epoch_once(tmp_path, short_tmp):
+def test_a_pbt_sweep_with_a_tight_space_stays_inside_it_records_each_trained_epoch_once_and_checkpoints_at_its_multiples(
+        tmp_path, short_tmp):
+    """Perturbations stay in the space; every trained epoch is recorded once; a trial writes a checkpoint
+    at every multiple of the interval it reaches and nowhere else (short trials write none for failures;
+    every other scheduler: test_sweeps' check_checkpoints). The one a trial wrote where PBT exploited it
+    holds the weights PBT threw away: Ray does not count it (it pauses the trial without taking the
+    save), so the trial's next checkpoint takes its folder."""
     spec = {
         "name": "pbt-tight", "space": TIGHT, "dataset": {"name": "digits", "limit": 200},
-        "search": {"algorithm": "random", "num_samples": 2}, "train": {"max_epochs": 4},
+        "search": {"algorithm": "random", "num_samples": 2}, "train": {"max_epochs": 5}, "checkpoint": {"interval_s": None},
         "scheduler": {"name": "pbt", "perturbation_interval": 2, "quantile_fraction": 0.5, "resample_probability": 0.0,
                       "synchronous": True},  # ranked at equal epochs: at epoch 2 the worse trial takes the better one's weights
         "stop": {"epochs_budget": 60},  # PBT can exploit in circles; the budget bounds the test whatever happens
@@ -50,3 +57,9 @@ def test_a_pbt_sweep_with_a_tight_space_stays_inside_it_and_records_each_trained
     assert len(history) == result.summary["epochs_total"]
     for row in history[history.restored_from.notna()].itertuples():  # a new lineage goes on from the donor's epoch
         assert row.epoch > 1 and row.restored_from in set(table.trial_id)
+    run_dir = tmp_path / "pbt-tight"
+    on_disk, reported, exploited = checkpointed(run_dir), trained(run_dir), exploited_at(run_dir)
+    assert set(on_disk) == set(reported)
+    for trial_id, trial_epochs in reported.items():
+        due_epochs = {2, 4} & trial_epochs  # epoch 5 ends the trial: no checkpoint
+        assert due_epochs - exploited.get(trial_id, set()) <= on_disk[trial_id] <= due_epochs, trial_id
