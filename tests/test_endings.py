@@ -86,7 +86,7 @@ def test_an_epochs_budget_ends_every_trial_with_its_reason_and_queues_no_trial_i
 
 def test_a_time_budget_counts_running_time_across_a_resume(tmp_path, short_tmp):
     """Interrupted, left idle, resumed: the sweep runs for its budget, not the budget minus the pause."""
-    budget = 40
+    budget = 30
     spec = experiment(
         tmp_path, "timed", space="quickstart", search={"algorithm": "random", "num_samples": 200},
         train={"max_epochs": 2}, stop={"time_budget_s": budget},
