@@ -46,15 +46,13 @@ def plan(
     **overrides: Any,
 ) -> dict[str, Any]:
     """``cnn-tune plan`` from a notebook: prints the forecast and returns it (what ``plan.json`` holds)."""
-    import json
-
-    from experiments.plan import PLAN, plan_run
-    from experiments.storage import run_location
+    from experiments.plan import describe, plan_run
 
     spec = validate(experiment, **overrides)
     spec = spec.smoke() if smoke else spec
-    print(plan_run(spec, address=address, cluster=cluster, num_cpus=num_cpus, num_gpus=num_gpus))
-    return json.loads((run_location(spec.storage, spec.name).local / PLAN).read_text())
+    planned = plan_run(spec, address=address, cluster=cluster, num_cpus=num_cpus, num_gpus=num_gpus)
+    print(describe(planned, spec))
+    return planned
 
 
 def run(

@@ -163,10 +163,10 @@ def command_validate(args: argparse.Namespace) -> int:
 
 
 def command_plan(args: argparse.Namespace) -> int:
-    from experiments.plan import plan_run
+    from experiments.plan import describe, plan_run
 
     spec = _load(args)
-    print(plan_run(spec, address=args.address, cluster=args.cluster, num_cpus=args.num_cpus, num_gpus=args.num_gpus))
+    print(describe(plan_run(spec, address=args.address, cluster=args.cluster, num_cpus=args.num_cpus, num_gpus=args.num_gpus), spec))
     return 0
 
 

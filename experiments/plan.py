@@ -65,8 +65,8 @@ def after_sweep_s(spec: Spec, costs: Costs, configs: list[dict[str, Any]], slots
 
 
 def plan_run(spec: Spec, address: str | None = None, cluster: str | None = None, num_cpus: int | None = None,
-             num_gpus: int | None = None) -> str:
-    """Probe, forecast, write ``plan.json`` into the run's folder; returns the lines to print."""
+             num_gpus: int | None = None) -> dict[str, Any]:
+    """Probe, forecast, write ``plan.json`` into the run's folder and return what it holds (``describe`` words it)."""
     from experiments.prices import AS_OF, cluster_nodes, nodes_used
     from experiments.ray_start import ray_session
     from experiments.tuner import prepare_data
@@ -107,7 +107,7 @@ def plan_run(spec: Spec, address: str | None = None, cluster: str | None = None,
     usd = (sweep["median"] + after) / 3600 * sum(prices) if prices and None not in prices else None
     forecast = {
         "sweep_s": sweep, "after_s": after, "before_s": data_s + ray_s,
-        "whole_s": data_s + ray_s + sweep["median"] + after,
+        "whole_s": data_s + ray_s + sweep["median"] + after, "startup_s": costs.startup_s,
         "cpu_hours": hours * slots * spec.resources.cpu, "gpu_hours": hours * slots * spec.resources.gpu,
         "usd": usd, "prices": AS_OF if priced else None,
     }
@@ -120,7 +120,7 @@ def plan_run(spec: Spec, address: str | None = None, cluster: str | None = None,
     location.local.mkdir(parents=True, exist_ok=True)
     (location.local / PLAN).write_text(json.dumps(record, indent=2, default=str))
     location.publish([PLAN])
-    return describe(record, spec)
+    return record
 
 
 def describe(record: dict[str, Any], spec: Spec) -> str:
@@ -137,7 +137,7 @@ def describe(record: dict[str, Any], spec: Spec) -> str:
         f"{record['slots']} at once ({record['cpu_per_trial']:g} CPU{gpus} each)",
         f"  probed {len(probes)} configurations ({drivers} at the extremes) on {record['where']} in {record['probe_s']:.0f} s: "
         f"an epoch takes {min(steady):.2f}-{max(steady):.2f} s, a worker's start-up "
-        f"{Costs(record['drivers'], probes).startup_s:.1f} s, peak memory {max(p['peak_rss_mb'] for p in probes):.0f} MB per trial",
+        f"{forecast['startup_s']:.1f} s, peak memory {max(p['peak_rss_mb'] for p in probes):.0f} MB per trial",
         f"  epochs: {epochs['median']:.0f} of {found['fifo_epochs']} ({found['scheduler']} over {found['orders']} orders of "
         f"which trials turn out best: {epochs['p10']:.0f}-{epochs['p90']:.0f})",
         *([f"  {spec.search.algorithm}'s proposals are not known before it runs: the forecast weighs {record['draws']} "

@@ -86,21 +86,18 @@ class SweepResult:
     @property
     def final(self) -> dict[str, Any] | None:
         """The best configuration retrained and scored on the test split, when the spec asked for it."""
-        path = self.run_dir / "final.json"
-        return json.loads(path.read_text()) if path.is_file() else None
+        return self._optional("final.json")
 
     @property
     def finalists(self) -> dict[str, Any] | None:
         """The top configurations re-validated under other seeds, when the spec asked for it
         (``final.finalists``): each one's scores, and the one picked by their mean."""
-        path = self.run_dir / "finalists.json"
-        return json.loads(path.read_text()) if path.is_file() else None
+        return self._optional("finalists.json")
 
     @property
     def plan(self) -> dict[str, Any] | None:
         """The forecast ``cnn-tune plan`` wrote before the sweep, if it was planned."""
-        path = self.run_dir / "plan.json"
-        return json.loads(path.read_text()) if path.is_file() else None
+        return self._optional("plan.json")
 
     @property
     def front(self):
@@ -113,6 +110,11 @@ class SweepResult:
         if points is None:
             return None
         return pd.DataFrame([{"trial_id": p["trial_id"], "epoch": p["epoch"], **p["metrics"], **p["config"]} for p in points])
+
+    def _optional(self, name: str) -> dict[str, Any] | None:
+        """A JSON file of the run's that only some runs write, or None."""
+        path = self.run_dir / name
+        return json.loads(path.read_text()) if path.is_file() else None
 
     def __repr__(self) -> str:
         counts = statuses.counted(self.summary["status_counts"])
