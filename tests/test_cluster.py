@@ -121,7 +121,7 @@ def kill_driver_when(command: list[str], env: dict[str, str], run_dir: Path, rea
 def is_ray_worker(process: psutil.Process) -> bool:
     """Ray retitles its worker processes ``ray::<task or actor>``."""
     try:
-        return process.cmdline()[:1] != [] and process.cmdline()[0].startswith("ray::")
+        return any(part.startswith("ray::") for part in process.cmdline()[:1])
     except psutil.Error:
         return False
 
