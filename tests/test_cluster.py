@@ -27,6 +27,8 @@ import psutil
 import pytest
 import yaml
 
+from core.schema import TRIAL_ENDS
+
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parent.parent
@@ -80,9 +82,11 @@ def snapshot_is_current(run_dir: Path) -> bool:
 
 
 def ended_rows(run_dir: Path) -> pd.DataFrame:
-    """The rows of results.csv whose trial has ended (none before the first trial ends)."""
-    path = run_dir / "results.csv"
-    return pd.read_csv(path, dtype=str, keep_default_na=False).query("status != 'running'") if path.is_file() else pd.DataFrame()
+    """The rows of the trials that have ended, from trial_ends.csv, which the record appends the moment a
+    trial ends (results.csv is compacted from it only every few seconds, and fast trials outrun that)."""
+    path = run_dir / TRIAL_ENDS
+    rows = pd.read_csv(path, dtype=str, keep_default_na=False) if path.is_file() else pd.DataFrame(columns=["trial_id"])
+    return rows.drop_duplicates("trial_id", keep="last")
 
 
 def kill_driver_when(command: list[str], env: dict[str, str], run_dir: Path, ready: Callable[[], bool], what: str) -> None:
@@ -90,8 +94,8 @@ def kill_driver_when(command: list[str], env: dict[str, str], run_dir: Path, rea
 
     A trial that reported its first epoch after Tune's last experiment snapshot is unknown to Tune on
     resume (README, Failures), and trials report faster than Tune snapshots on a busy machine. So once
-    ``ready()``, the trials' workers are frozen and the kill waits for a snapshot newer than the
-    record's last epoch: the moment comes within a snapshot period, not by luck."""
+    ``ready()``, the trials' workers, and any Ray starts after them, are frozen and the kill waits for a
+    snapshot newer than the record's last epoch: the moment comes within a snapshot period, not by luck."""
     log = run_dir.parent / f"{run_dir.name}-killed-driver.log"
     snapshot_often = {**env, "TUNE_GLOBAL_CHECKPOINT_S": "1"}
     with log.open("w") as stream:
@@ -104,15 +108,22 @@ def kill_driver_when(command: list[str], env: dict[str, str], run_dir: Path, rea
         return check
 
     wait_until(alive_and(ready), 240, f"{what} before the kill")
-    workers = [process for process in psutil.Process(driver.pid).children(recursive=True) if is_ray_worker(process)]
-    assert workers, "no Ray worker to freeze"
-    for worker in workers:
-        with contextlib.suppress(psutil.Error):
-            worker.suspend()
-    wait_until(alive_and(lambda: snapshot_is_current(run_dir)), 60, "a snapshot after the last epoch")
+    frozen: dict[int, psutil.Process] = {}
+
+    def freeze_workers() -> bool:
+        """Suspend every Ray worker under the driver, those Ray starts for the next trials included."""
+        for process in psutil.Process(driver.pid).children(recursive=True):
+            if process.pid not in frozen and is_ray_worker(process):
+                with contextlib.suppress(psutil.Error):
+                    process.suspend()
+                    frozen[process.pid] = process
+        return bool(frozen)
+
+    assert freeze_workers(), "no Ray worker to freeze"
+    wait_until(alive_and(lambda: freeze_workers() and snapshot_is_current(run_dir)), 60, "a snapshot after the last epoch")
     os.kill(driver.pid, signal.SIGKILL)
     driver.wait()
-    for worker in workers:  # a stopped process would not notice its raylet die
+    for worker in frozen.values():  # a stopped process would not notice its raylet die
         with contextlib.suppress(psutil.Error):
             worker.kill()
     kill_processes_mentioning(env["RAY_TMPDIR"])
