@@ -113,10 +113,9 @@ class Costs:
 
     @property
     def startup_s(self) -> float:
-        """Starting a worker process and its backend, paid once per slot (actors are reused): as the probes
-        that started a worker took; the others waited in Ray's queue for a worker an earlier probe freed."""
-        started = [probe for probe in self.probes if probe.get("fresh", True)] or self.probes
-        return max(probe["spawn_s"] + probe["startup_s"] for probe in started)
+        """Starting a trial's backend (importing and configuring it), paid once per slot, since actors are
+        reused: the longest a probe took (zero in a worker an earlier probe had started it in)."""
+        return max(probe["startup_s"] for probe in self.probes)
 
 
 def _curve(trial: int, quality: float, seconds: tuple[float, ...], metric: str, mode: str) -> Curve:
@@ -158,10 +157,11 @@ def simulate(spec: Spec, sweeps: list[list[dict[str, Any]]], costs: Costs, slots
             "training_s": spread(wall)}
 
 
-def sweep_seconds(spec: Spec, costs: Costs, found: dict[str, Any]) -> dict[str, float]:
-    """The sweep's wall time (median, 10th and 90th percentiles): the workers' start-up, then the training
-    ``simulate`` found, cut short by the stop budgets (an epochs budget at about the same pace)."""
-    sweep = {key: costs.startup_s + value for key, value in found["training_s"].items()}
+def sweep_seconds(spec: Spec, costs: Costs, found: dict[str, Any], tune_s: float) -> dict[str, float]:
+    """The sweep's wall time (median, 10th and 90th percentiles): Tune's own ``tune_s`` (a sweep of idle
+    trials: set-up, actors, the end), the backend's start-up, then the training ``simulate`` found, cut short
+    by the stop budgets (an epochs budget at about the same pace)."""
+    sweep = {key: tune_s + costs.startup_s + value for key, value in found["training_s"].items()}
     if spec.stop.epochs_budget:
         cut = min(1.0, spec.stop.epochs_budget / found["epochs"]["median"])
         sweep = {key: value * cut for key, value in sweep.items()}

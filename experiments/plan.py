@@ -17,6 +17,7 @@ from typing import Any
 from core.errors import InputError
 from experiments.capacity import autoscaled_nodes, check_fits, largest, live_nodes, local_capacity, queue_limit, resolve_cpu
 from experiments.forecast import Costs, corners, cost_drivers, draw_sweeps, simulate, sweep_seconds
+from experiments.rehearsal import tune_seconds
 from experiments.spec import Spec
 from experiments.storage import run_location
 
@@ -92,14 +93,15 @@ def plan_run(spec: Spec, address: str | None = None, cluster: str | None = None,
         check_fits(spec.model_copy(update={"resources": spec.resources.model_copy(update={"gpu": gpu})}), largest(here),
                    "the cluster" if address else "this machine")
         sweeps = draw_sweeps(spec)
-        drivers = cost_drivers(spec.search_space)
+        slots = trials_at_once(spec, nodes, len(sweeps[0]))
+        tune_s = tune_seconds(slots, spec.resources.cpu, gpu)
         probed_at = time.perf_counter()
+        drivers = cost_drivers(spec.search_space)
         probes = _probe_all(spec, data, model, corners(spec.search_space, drivers), gpu)
         probe_s = time.perf_counter() - probed_at
     costs = Costs(drivers, probes)
-    slots = trials_at_once(spec, nodes, len(sweeps[0]))
     found = simulate(spec, sweeps, costs, slots)
-    sweep = sweep_seconds(spec, costs, found)
+    sweep = sweep_seconds(spec, costs, found, tune_s)
     after = after_sweep_s(spec, costs, [config for configs in sweeps for config in configs], slots, data)
     hours = sweep["median"] / 3600
     used = nodes_used(priced, spec.resources.cpu, spec.resources.gpu, slots) if priced else None
@@ -107,7 +109,7 @@ def plan_run(spec: Spec, address: str | None = None, cluster: str | None = None,
     usd = (sweep["median"] + after) / 3600 * sum(prices) if prices and None not in prices else None
     forecast = {
         "sweep_s": sweep, "after_s": after, "before_s": data_s + ray_s,
-        "whole_s": data_s + ray_s + sweep["median"] + after, "startup_s": costs.startup_s,
+        "whole_s": data_s + ray_s + sweep["median"] + after, "tune_s": tune_s, "startup_s": costs.startup_s,
         "cpu_hours": hours * slots * spec.resources.cpu, "gpu_hours": hours * slots * spec.resources.gpu,
         "usd": usd, "prices": AS_OF if priced else None,
     }
@@ -136,8 +138,9 @@ def describe(record: dict[str, Any], spec: Spec) -> str:
         f"plan {record['experiment']}: {spec.search.algorithm} search x {spec.scheduler.name}, {record['trials']} trials, "
         f"{record['slots']} at once ({record['cpu_per_trial']:g} CPU{gpus} each)",
         f"  probed {len(probes)} configurations ({drivers} at the extremes) on {record['where']} in {record['probe_s']:.0f} s: "
-        f"an epoch takes {min(steady):.2f}-{max(steady):.2f} s, a worker's start-up "
+        f"an epoch takes {min(steady):.2f}-{max(steady):.2f} s, the backend's start-up "
         f"{forecast['startup_s']:.1f} s, peak memory {max(p['peak_rss_mb'] for p in probes):.0f} MB per trial",
+        f"  Tune's own cost (set-up, actors, the end): {forecast['tune_s']:.1f} s, a sweep of {record['slots']} idle trials",
         f"  epochs: {epochs['median']:.0f} of {found['fifo_epochs']} ({found['scheduler']} over {found['orders']} orders of "
         f"which trials turn out best: {epochs['p10']:.0f}-{epochs['p90']:.0f})",
         *([f"  {spec.search.algorithm}'s proposals are not known before it runs: the forecast weighs {record['draws']} "

@@ -24,7 +24,7 @@ def probe(config: dict[str, Any], data: PreparedData, settings: TrainSettings, s
     """Train ``config`` for ``PROBE_EPOCHS`` epochs and time each step of a trial's life.
 
     ``spawn_s``: from ``submitted`` (the driver's ``time.time()``) to this call: a worker process
-    started and handed the data, or, in a worker an earlier probe used (not ``fresh``), the wait for it.
+    started and handed the data, or, in a worker an earlier probe used, the wait for it.
     ``startup_s``: importing and configuring the backend, paid once
     per worker process (zero in one that already has). ``setup_s``: building the folds' models and input pipelines and the
     untrained validation pass, paid by every trial. ``epoch_s``: each epoch, validation included.
@@ -45,7 +45,6 @@ def probe(config: dict[str, Any], data: PreparedData, settings: TrainSettings, s
     return {
         "config": config,
         "spawn_s": spawn_s,
-        "fresh": fresh,
         "startup_s": configured - started if fresh else 0.0,
         "setup_s": built - configured,
         "epoch_s": epoch_s,
