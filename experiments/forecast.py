@@ -87,10 +87,15 @@ def corners(space: Space, drivers: dict[str, tuple[int, int]]) -> list[dict[str,
     return [{**base, **dict(zip(drivers, values))} for values in itertools.product(*drivers.values())]
 
 
+PER_STEP = frozenset({"batch_size"})  # drivers whose reciprocal counts an epoch's steps
+
+
 @dataclass(frozen=True)
 class Costs:
     """A trial's seconds for any configuration, from the probes of the corners (in ``corners``' order):
-    interpolated multilinearly in log seconds over log driver values, which a power law fits exactly."""
+    interpolated multilinearly in the drivers' values, the batch size as its reciprocal (the steps of an
+    epoch). That is exact for an epoch that costs a fixed part plus parts proportional to the widths, to
+    the steps and to their products (the weight updates of a dense layer: width x steps)."""
 
     drivers: dict[str, tuple[int, int]]
     probes: list[dict[str, Any]]
@@ -98,12 +103,15 @@ class Costs:
     def _weights(self, config: dict[str, Any]) -> list[float]:
         shares = []
         for name, (low, high) in self.drivers.items():
-            shares.append(min(max(math.log(config[name] / low) / math.log(high / low), 0.0), 1.0))
+            value = config[name]
+            if name in PER_STEP:
+                value, low, high = 1 / value, 1 / low, 1 / high
+            shares.append(min(max((value - low) / (high - low), 0.0), 1.0))
         return [math.prod(share if bit else 1 - share for bit, share in zip(bits, shares))
                 for bits in itertools.product((0, 1), repeat=len(shares))]
 
     def _blend(self, config: dict[str, Any], value) -> float:
-        return math.exp(sum(w * math.log(max(value(probe), 1e-6)) for w, probe in zip(self._weights(config), self.probes)))
+        return sum(weight * value(probe) for weight, probe in zip(self._weights(config), self.probes))
 
     def epoch_seconds(self, config: dict[str, Any], epochs: int) -> tuple[float, ...]:
         """Each epoch of a trial of ``config``: the first with its set-up and tracing, then steady ones."""

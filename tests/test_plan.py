@@ -41,17 +41,19 @@ def probe(setup, first, steady, spawn=1.0, startup=5.0):
     return {"setup_s": setup, "epoch_s": [first, steady], "spawn_s": spawn, "startup_s": startup}
 
 
-def test_costs_between_the_corners_follow_a_power_law_exactly():
-    drivers = {"hidden_units": (64, 1024), "batch_size": (16, 256)}
+def test_costs_between_the_corners_are_exact_for_a_fixed_part_plus_parts_per_width_and_per_step():
+    """An epoch of the seed CNN: a fixed part (the convolutions over every image), a part per unit of
+    width, and the dense layer's weight updates, one per step: width x images / batch."""
+    drivers = {"hidden_units": (64, 2048), "batch_size": (16, 256)}
 
-    def law(units, batch):  # seconds grow as width^0.5 and fall as 1/batch
-        return 0.1 * units ** 0.5 * 256 / batch
+    def law(units, batch):
+        return 3.0 + 0.001 * units + 0.0001 * units * 3600 / batch
 
-    costs = Costs(drivers, [probe(0.2, 2 * law(u, b), law(u, b)) for u in (64, 1024) for b in (16, 256)])
-    seconds = costs.epoch_seconds({"hidden_units": 256, "batch_size": 64}, epochs=3)
-    assert seconds[1:] == pytest.approx((law(256, 64),) * 2)
-    assert seconds[0] == pytest.approx(0.2 + 2 * law(256, 64))
-    assert costs.epoch_seconds({"hidden_units": 4096, "batch_size": 8}, 1)[0] == pytest.approx(0.2 + 2 * law(1024, 16))  # held at the corner
+    costs = Costs(drivers, [probe(0.2, 2 * law(u, b), law(u, b)) for u in (64, 2048) for b in (16, 256)])
+    seconds = costs.epoch_seconds({"hidden_units": 933, "batch_size": 171}, epochs=3)
+    assert seconds[1:] == pytest.approx((law(933, 171),) * 2)
+    assert seconds[0] == pytest.approx(0.2 + 2 * law(933, 171))
+    assert costs.epoch_seconds({"hidden_units": 4096, "batch_size": 8}, 1)[0] == pytest.approx(0.2 + 2 * law(2048, 16))  # held at the corner
 
 
 def constant_costs(first=2.0, steady=1.0):
