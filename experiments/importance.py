@@ -9,15 +9,14 @@ trial's says nothing about its configuration.
 
 from __future__ import annotations
 
-import logging
-from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from core import statuses
 from core.metrics import sign
+from core.quiet import quiet_logger
 from experiments.tables import FAILED, Sweep
 from search_spaces import Domain, Numeric
 
@@ -60,18 +59,6 @@ def _param(value: Any, distribution: Any) -> Any:
     return int(value) if isinstance(distribution, d.IntDistribution) else float(value)
 
 
-@contextmanager
-def _quiet_optuna() -> Iterator[None]:
-    """Optuna announces every study it creates; this one is not a search, so say nothing."""
-    logger = logging.getLogger("optuna")
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
 def _none(note: str) -> pd.DataFrame:
     table = pd.DataFrame(columns=COLUMNS)
     table.attrs["note"] = note
@@ -95,7 +82,7 @@ def importance_table(sweep: Sweep) -> pd.DataFrame:
                      f"{'no hyperparameter varied' if not names else f'every {score} was the same'}.")
     domains = sweep.domains
     distributions = {name: _distribution(fitted[name], domains.get(name)) for name in names}
-    with _quiet_optuna():
+    with quiet_logger("optuna"):
         study = optuna.create_study(direction="maximize" if sign(sweep.mode) > 0 else "minimize")
     study.add_trials([
         optuna.trial.create_trial(params={name: _param(row[name], distributions[name]) for name in names},

@@ -32,25 +32,16 @@ def trials_at_once(spec: Spec, nodes: list[dict[str, float]], trials: int) -> in
     return max(1, min(limit for limit in limits if limit))
 
 
-def _probe_as_trial(config: dict[str, Any], data, settings, submitted: float) -> dict[str, Any]:
-    """A probe in a worker that first imports what a trial's worker does before a trial runs (Ray Tune,
-    about a second), which counts as the worker's start."""
-    import ray.tune  # noqa: F401
-
-    from trainables.probe import probe
-
-    return probe(config, data, settings, submitted)
-
-
 def _probe_all(spec: Spec, data, model, configs: list[dict[str, Any]], gpu: float) -> list[dict[str, Any]]:
     import ray
 
     from experiments.tuner import train_settings
+    from trainables.probe import probe
 
-    task = ray.remote(num_cpus=spec.resources.cpu, num_gpus=gpu, max_retries=0)(_probe_as_trial)
+    task = ray.remote(num_cpus=spec.resources.cpu, num_gpus=gpu, max_retries=0)(probe)
     shared = ray.put(data)
     settings = train_settings(spec, model)
-    return ray.get([task.remote(config, shared, settings, time.time()) for config in configs])
+    return ray.get([task.remote(config, shared, settings) for config in configs])
 
 
 def after_sweep_s(spec: Spec, costs: Costs, configs: list[dict[str, Any]], slots: int, data) -> float:

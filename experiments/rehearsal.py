@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import io
-import logging
 import tempfile
 import time
+
+from core.quiet import quiet_logger
 
 
 def tune_seconds(slots: int, cpu: float, gpu: float) -> float:
@@ -23,14 +24,9 @@ def tune_seconds(slots: int, cpu: float, gpu: float) -> float:
     from trainables.trainable import idle_trial
 
     trainable = tune.with_resources(idle_trial, {"cpu": cpu, "gpu": gpu})
-    tune_log = logging.getLogger("ray.tune")
-    level = tune_log.level
-    tune_log.setLevel(logging.WARNING)  # Tune's progress lines would read as the user's sweep
-    try:
-        with tempfile.TemporaryDirectory() as folder, contextlib.redirect_stdout(io.StringIO()):
-            started = time.perf_counter()
-            tune.Tuner(trainable, tune_config=tune.TuneConfig(num_samples=slots, reuse_actors=True),
-                       run_config=tune.RunConfig(name="rehearsal", storage_path=folder, verbose=0)).fit()
-            return time.perf_counter() - started
-    finally:
-        tune_log.setLevel(level)
+    # Tune's progress lines would read as the user's sweep
+    with quiet_logger("ray.tune"), tempfile.TemporaryDirectory() as folder, contextlib.redirect_stdout(io.StringIO()):
+        started = time.perf_counter()
+        tune.Tuner(trainable, tune_config=tune.TuneConfig(num_samples=slots, reuse_actors=True),
+                   run_config=tune.RunConfig(name="rehearsal", storage_path=folder, verbose=0)).fit()
+        return time.perf_counter() - started

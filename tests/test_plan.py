@@ -37,8 +37,8 @@ def test_corners_vary_the_drivers_and_hold_the_rest_at_their_middle():
     assert all(p["learning_rate"] == pytest.approx(1e-3) and p["dropout"] == 0.25 for p in probes)
 
 
-def probe(setup, first, steady, spawn=1.0, startup=5.0):
-    return {"setup_s": setup, "epoch_s": [first, steady], "spawn_s": spawn, "startup_s": startup}
+def probe(setup, first, steady, startup=5.0):
+    return {"setup_s": setup, "epoch_s": [first, steady], "startup_s": startup}
 
 
 def test_costs_between_the_corners_are_exact_for_a_fixed_part_plus_parts_per_width_and_per_step():

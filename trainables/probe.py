@@ -20,16 +20,13 @@ from trainables.hyperparameters import Hyperparameters
 PROBE_EPOCHS = 2  # the first pays for tracing, the second is what every later epoch costs
 
 
-def probe(config: dict[str, Any], data: PreparedData, settings: TrainSettings, submitted: float) -> dict[str, Any]:
+def probe(config: dict[str, Any], data: PreparedData, settings: TrainSettings) -> dict[str, Any]:
     """Train ``config`` for ``PROBE_EPOCHS`` epochs and time each step of a trial's life.
 
-    ``spawn_s``: from ``submitted`` (the driver's ``time.time()``) to this call: a worker process
-    started and handed the data, or, in a worker an earlier probe used, the wait for it.
     ``startup_s``: importing and configuring the backend, paid once
     per worker process (zero in one that already has). ``setup_s``: building the folds' models and input pipelines and the
     untrained validation pass, paid by every trial. ``epoch_s``: each epoch, validation included.
     Divergence does not stop a probe: its epochs cost the same."""
-    spawn_s = time.time() - submitted
     started = time.perf_counter()
     fresh = "keras" not in sys.modules
     backend.configure(settings.cpus, settings.gpus, trial_worker=True)
@@ -44,7 +41,6 @@ def probe(config: dict[str, Any], data: PreparedData, settings: TrainSettings, s
         epoch_s.append(time.perf_counter() - begun)
     return {
         "config": config,
-        "spawn_s": spawn_s,
         "startup_s": configured - started if fresh else 0.0,
         "setup_s": built - configured,
         "epoch_s": epoch_s,
