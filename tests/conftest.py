@@ -50,11 +50,11 @@ def _fast_tier_starts_no_ray(request):
 def ray_local():
     """A real local Ray instance, shared by the tests that run sweeps in-process.
 
-    One CPU: `make test` runs two pytest workers on two cores, and a sweep whose trials run one
+    One CPU: `make test` runs the sweeps in three pytest workers on two cores, and a sweep whose trials run one
     at a time reuses one trial actor, so TensorFlow is imported once per sweep, not per trial."""
     import ray
 
-    from experiments.ray_start import LOOPBACK, stay_on_loopback
+    from experiments.ray_start import LOCAL_SYSTEM_CONFIG, LOOPBACK, stay_on_loopback
 
     stay_on_loopback()
     ray.init(
@@ -63,6 +63,7 @@ def ray_local():
         _node_ip_address=LOOPBACK,
         include_dashboard=False,
         log_to_driver=False,
+        _system_config=dict(LOCAL_SYSTEM_CONFIG),
     )
     yield ray
     ray.shutdown()

@@ -1,4 +1,4 @@
-"""A local run listens on loopback only: every socket of every Ray process it starts."""
+"""A local run listens on loopback only, on every socket of every Ray process it starts, and starts no idle worker."""
 
 import ipaddress
 import json
@@ -27,12 +27,14 @@ PROBE = textwrap.dedent(
                     continue
                 listening |= {c.laddr.ip for c in connections if c.status == psutil.CONN_LISTEN}
             dashboards = sum(command.startswith("ray-dashboard-") for command in commands)  # its web modules
-            print(json.dumps({"dashboard": dashboard, "processes": len(processes), "listening": sorted(listening), "dashboards": dashboards}))
+            idle = sum(command.startswith("ray::IDLE") for command in commands)
+            print(json.dumps({"dashboard": dashboard, "processes": len(processes), "listening": sorted(listening),
+                              "dashboards": dashboards, "idle_workers": idle}))
     """
 )
 
 
-def test_local_ray_binds_only_to_loopback_and_starts_its_dashboard_only_when_asked(short_tmp):
+def test_local_ray_binds_only_to_loopback_starts_its_dashboard_only_when_asked_and_no_idle_worker(short_tmp):
     done = subprocess.run(
         [sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=180,
         env={"RAY_TMPDIR": short_tmp, "PATH": "/usr/bin:/bin", "HOME": short_tmp},
@@ -42,6 +44,7 @@ def test_local_ray_binds_only_to_loopback_and_starts_its_dashboard_only_when_ask
     assert without["dashboards"] == 0 and with_dashboard["dashboards"] > 0
     for probe in (without, with_dashboard):
         assert probe["processes"] > 3  # gcs, raylet, agents, workers were really inspected
+        assert probe["idle_workers"] == 0, "Ray started workers no trial uses"
         assert probe["listening"], "nothing was listening"
         for ip in probe["listening"]:
             address = ipaddress.ip_address(ip)
