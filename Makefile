@@ -46,7 +46,7 @@ system-deps:
 # The venv and the Debian packages install side by side.
 test:
 	$(MAKE) -j2 install-test system-deps
-	log=$$(mktemp); $(BIN)/python -m pytest -m launcher >$$log 2>&1 & launcher=$$!; \
+	log=$$(mktemp); $(BIN)/python -m pytest -m launcher tests/test_launcher.py >$$log 2>&1 & launcher=$$!; \
 	$(BIN)/python -m pytest -n 2 -m "not slow"; fast=$$?; \
 	wait $$launcher; launched=$$?; cat $$log; rm -f $$log; \
 	test $$fast -eq 0 -a $$launched -eq 0
