@@ -17,7 +17,12 @@ from trainables.hyperparameters import Hyperparameters
 from trainables.pipeline import Pipelines
 from trainables.training import EarlyStopping
 
-backend.configure(cpus=2, gpus=0)
+
+@pytest.fixture(scope="module", autouse=True)
+def _configured():
+    """Keras configured when this module's first test runs, not when pytest collects it: importing
+    TensorFlow at collection cost every xdist worker about 8 s, the slow tier's included."""
+    backend.configure(cpus=2, gpus=0)
 
 
 @pytest.fixture(scope="module")
