@@ -7,10 +7,27 @@ import os
 from typing import Iterator
 
 LOOPBACK = "127.0.0.1"
-# A local instance starts no idle workers ahead of its first driver: Ray would start one per CPU,
-# and Tune's trial actors never use them (each starts its own worker), so on two cores they cost
-# about 1.5 CPU-seconds of every sweep (measured: a quickstart --smoke, 2 of them, ~0.7 s each).
-LOCAL_SYSTEM_CONFIG = {"prestart_worker_first_driver": False}  # ray.init adds to the dict it is given: pass a copy
+# A local instance starts no idle workers ahead of its first driver: Tune's trial actors never use
+# them (each starts its own worker); on two cores Ray started two, about 1.5 CPU-seconds of every
+# sweep (measured on a quickstart --smoke, ~0.7 s each).
+LOCAL_SYSTEM_CONFIG = {"prestart_worker_first_driver": False}
+
+
+def init_local(num_cpus: int | None, num_gpus: int | None, dashboard: bool = False, log_to_driver: bool = True) -> None:
+    """Start a local Ray instance on loopback only (the sweeps' and the tests' alike)."""
+    import ray
+
+    stay_on_loopback()
+    ray.init(
+        address="local",
+        num_cpus=num_cpus,
+        num_gpus=num_gpus,
+        _node_ip_address=LOOPBACK,
+        include_dashboard=dashboard,
+        dashboard_host=LOOPBACK,
+        log_to_driver=log_to_driver,
+        _system_config=dict(LOCAL_SYSTEM_CONFIG),  # ray.init adds to the dict it is given
+    )
 
 
 def stay_on_loopback() -> None:
@@ -41,16 +58,7 @@ def ray_session(address: str | None, num_cpus: int | None, num_gpus: int | None,
     if address:
         ray.init(address=address, log_to_driver=True)
     else:
-        stay_on_loopback()
-        ray.init(
-            address="local",
-            num_cpus=num_cpus,
-            num_gpus=num_gpus,
-            _node_ip_address=LOOPBACK,
-            include_dashboard=dashboard,
-            dashboard_host=LOOPBACK,
-            _system_config=dict(LOCAL_SYSTEM_CONFIG),
-        )
+        init_local(num_cpus, num_gpus, dashboard)
     try:
         yield
     finally:

@@ -54,17 +54,9 @@ def ray_local():
     at a time reuses one trial actor, so TensorFlow is imported once per sweep, not per trial."""
     import ray
 
-    from experiments.ray_start import LOCAL_SYSTEM_CONFIG, LOOPBACK, stay_on_loopback
+    from experiments.ray_start import init_local
 
-    stay_on_loopback()
-    ray.init(
-        address="local",
-        num_cpus=1,
-        _node_ip_address=LOOPBACK,
-        include_dashboard=False,
-        log_to_driver=False,
-        _system_config=dict(LOCAL_SYSTEM_CONFIG),
-    )
+    init_local(num_cpus=1, num_gpus=None, log_to_driver=False)
     yield ray
     ray.shutdown()
 
