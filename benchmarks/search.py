@@ -28,7 +28,7 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=30)
     parser.add_argument("--tolerance", type=float, default=0.01)
     parser.add_argument("--storage", default=str(ROOT / "benchmarks" / "runs"))
-    parser.add_argument("--smoke", action="store_true", help="random vs hyperopt, 2 trials, 1 seed, smoke data; records nothing")
+    parser.add_argument("--smoke", action="store_true", help="random vs hyperopt, 2 trials one at a time, 1 seed, smoke data; records nothing")
     args = parser.parse_args()
 
     from experiments.compare import Budget, compare
@@ -38,7 +38,8 @@ def main() -> None:
     seeds, trials = (1, 2) if args.smoke else (args.seeds, args.trials)
     started = time.perf_counter()
     table = compare(experiments, Budget("trials", trials), seeds, storage=args.storage, tolerance=args.tolerance,
-                    name=f"search-{time.strftime('%Y%m%d-%H%M%S')}", smoke=args.smoke, verbose=0)
+                    name=f"search-{time.strftime('%Y%m%d-%H%M%S')}", smoke=args.smoke, verbose=0,
+                    num_cpus=1 if args.smoke else None)  # smoke: one trial actor a run, a check and not a figure
     wall = time.perf_counter() - started
     table["algorithm"] = list(algorithms)
     rows = table.set_index("algorithm")

@@ -37,6 +37,11 @@ def _spec_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--smoke", action="store_true", help="seconds-long run of the same code path")
 
 
+def _local_ray_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--num-cpus", type=int, help="CPUs of the local Ray instance (default: all)")
+    parser.add_argument("--num-gpus", type=int, help="GPUs of the local Ray instance (default: detected; logical GPUs allowed)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cnn-tune", description="Distributed hyperparameter tuning of Keras CNNs on Ray Tune.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -52,8 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     _spec_arguments(run)
     run.add_argument("--address", help="join a running Ray cluster ('auto' on a cluster node) instead of a local one")
     run.add_argument("--resume", action="store_true", help="continue the sweep with this name and storage")
-    run.add_argument("--num-cpus", type=int, help="CPUs of the local Ray instance (default: all)")
-    run.add_argument("--num-gpus", type=int, help="GPUs of the local Ray instance (default: detected; logical GPUs allowed)")
+    _local_ray_arguments(run)
     run.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2, 3], help="Ray Tune's progress output")
     run.add_argument("--dashboard", action="store_true", help="start the local Ray instance's dashboard (127.0.0.1:8265)")
 
@@ -62,8 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     where = plan.add_mutually_exclusive_group()
     where.add_argument("--address", help="probe and plan on a running Ray cluster ('auto' on a cluster node)")
     where.add_argument("--cluster", metavar="CLUSTER_YAML", help="plan for a cluster.yaml's nodes and price them (probes run here)")
-    plan.add_argument("--num-cpus", type=int, help="CPUs of the local Ray instance (default: all)")
-    plan.add_argument("--num-gpus", type=int, help="GPUs of the local Ray instance (default: detected)")
+    _local_ray_arguments(plan)
 
     validate = commands.add_parser("validate", help="check a spec without starting Ray")
     _spec_arguments(validate)
@@ -82,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--name", help="folder of this comparison under storage")
     compare.add_argument("--storage", help="where runs are written")
     compare.add_argument("--address", help="join a running Ray cluster instead of a local one")
+    _local_ray_arguments(compare)
     compare.add_argument("--smoke", action="store_true", help="seconds-long runs of the same code path")
 
     report = commands.add_parser(
@@ -179,6 +183,7 @@ def command_compare(args: argparse.Namespace) -> int:
     table = compare(
         args.experiments, budget, args.seeds, name=args.name, storage=args.storage, target=args.target,
         tolerance=args.tolerance, overrides=overrides, smoke=args.smoke, address=args.address,
+        num_cpus=args.num_cpus, num_gpus=args.num_gpus,
     )
     import pandas as pd
 

@@ -113,8 +113,12 @@ def compare(
     overrides: dict[str, Any] | None = None,
     smoke: bool = False,
     address: str | None = None,
+    num_cpus: int | None = None,
+    num_gpus: int | None = None,
     verbose: int = 1,
 ) -> pd.DataFrame:
+    """``num_cpus``, ``num_gpus``: the local Ray instance's, as for `cnn-tune run` (default: this machine's)."""
+    from experiments.capacity import check_fits, local_capacity
     from experiments.ray_start import ray_session
     from experiments.runner import location_of, run_spec
 
@@ -122,13 +126,18 @@ def compare(
     # the comparison's own folder (its runs are in it), under the storage; a local cache for a URI
     location = run_location(storage or load_spec(experiments[0], overrides).storage, name)
     runs = plan(experiments, budget, seeds, {**(overrides or {}), "storage": location.uri}, smoke)
-    with ray_session(address, None, None):
+    if not address:  # refused before Ray starts, as `cnn-tune run` does
+        capacity = local_capacity(num_cpus, num_gpus)
+        for _, _, spec in runs:
+            check_fits(spec, capacity, "this machine")
+        num_cpus = int(capacity["CPU"])
+    with ray_session(address, num_cpus, num_gpus):
         for experiment, seed, spec in runs:
             state = run_state(spec)
             if state != "finished":
                 if verbose:
                     print(f"== {experiment}, seed {seed} ({'resumed' if state == 'resume' else 'new'}), budget {budget}", flush=True)
-                run_spec(spec, address=address, resume=state == "resume", verbose=verbose)
+                run_spec(spec, address=address, resume=state == "resume", num_cpus=num_cpus, num_gpus=num_gpus, verbose=verbose)
     results = [(experiment, seed, SweepResult(location_of(spec).local)) for experiment, seed, spec in runs]
     table, curves = summarise(results, target, tolerance)
     folder = location.local

@@ -69,6 +69,8 @@ def test_validate_accepts_cpu_auto_without_starting_ray(tmp_path):
         (["run", "quickstart", "--set", "serch.num_samples=2"], "serch: unknown key (did you mean 'search'?)"),
         (["run", "quickstart", "--set", "resources.cpu=64"], "resources.cpu: each trial asks for 64 CPU"),
         (["run", "quickstart", "--set", "resources.gpu=1"], "resources.gpu: each trial asks for 1 GPU but this machine has at most 0"),
+        (["compare", "seed-random-asha", "--budget", "trials=1", "--num-cpus", "1", "--set", "resources.cpu=2"],
+         "resources.cpu: each trial asks for 2 CPU"),
         (["run", "quickstart", "--set", "dataset.name=mnist"], "dataset.name: mnist is not on this machine and could not be downloaded"),
         (["run", "quickstart", "--set", "dataset.name=mnist", "--set", "dataset.path=/nowhere"], "dataset.path: '/nowhere' does not exist"),
         (["run", "quickstart", "--resume"], "--resume: there is no sweep to resume"),
