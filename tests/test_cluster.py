@@ -33,6 +33,9 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+# A sweep whose subject is not concurrency runs its trials one at a time: one trial actor, which imports
+# TensorFlow once per driver instead of twice (about 8 CPU-seconds a worker, and `make test` is CPU-bound).
+ONE_AT_A_TIME = ("--num-cpus", "1")
 
 
 def free_port() -> int:
@@ -275,9 +278,9 @@ def test_a_killed_driver_resumes_and_ctrl_c_stops_cleanly(tmp_path, short_tmp):
     run_dir = tmp_path / "resumable"
     command = [str(BIN / "cnn-tune"), "run", "quickstart", "--name", "resumable", "--storage", str(tmp_path),
                "--set", "search.num_samples=6", "--set", "train.max_epochs=4", "--set", "dataset.name=digits", "--set", "dataset.limit=300",
-               "--set", "scheduler.reduction_factor=2", "--set", "checkpoint.interval_s=0", "--verbose", "0"]
+               "--set", "scheduler.reduction_factor=2", "--set", "checkpoint.interval_s=0", *ONE_AT_A_TIME, "--verbose", "0"]
 
-    # 1. SIGKILL the driver once some trials finished and others are mid-way (each epoch checkpointed, as
+    # 1. SIGKILL the driver once some trials finished and another is mid-way (each epoch checkpointed, as
     #    long trials are by the 60 s interval: the kill waits for a snapshot that knows every trial)
     kill_driver_when(command, env, run_dir, lambda: history_rows(run_dir) >= 5, "five epochs")
     before = pd.read_csv(run_dir / "history.csv")
@@ -322,8 +325,8 @@ def test_a_killed_driver_resumes_a_model_based_searcher_where_it_stopped(algorit
     run_dir = tmp_path / algorithm
     command = [str(BIN / "cnn-tune"), "run", "quickstart", "--name", algorithm, "--storage", str(tmp_path),
                "--set", f"search.algorithm={algorithm}", "--set", f"search.{random_starts}=2", "--set", f"search.num_samples={samples}",
-               "--set", "search.max_concurrent=2", "--set", "scheduler.name=fifo", "--set", "dataset.name=digits",
-               "--set", "dataset.limit=300", "--set", "train.max_epochs=2", "--verbose", "0"]
+               "--set", "scheduler.name=fifo", "--set", "dataset.name=digits", "--set", "dataset.limit=300",
+               "--set", "train.max_epochs=2", *ONE_AT_A_TIME, "--verbose", "0"]
 
     kill_driver_when(command, env, run_dir, lambda: len(ended_rows(run_dir)) >= 2, "two trials to end")
     ended_before, history_before = ended_rows(run_dir), pd.read_csv(run_dir / "history.csv")

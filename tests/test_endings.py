@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from experiments.results import ended_trials
+from test_cluster import ONE_AT_A_TIME
 
 pytestmark = pytest.mark.slow
 
@@ -55,7 +56,7 @@ def test_a_searcher_that_exhausts_a_small_space_ends_the_sweep_as_finished(tmp_p
         space={"hidden_units": {"choice": [8, 16]}, "learning_rate": {"choice": [0.01, 0.1]}},
         search={"algorithm": "bayesopt", "num_samples": 10, "random_starts": 2},
     )
-    code, out, err = finished(str(spec), "--storage", str(tmp_path), short_tmp=short_tmp)
+    code, out, err = finished(str(spec), "--storage", str(tmp_path), *ONE_AT_A_TIME, short_tmp=short_tmp)
     assert code == 0, err[-3000:]
     summary = summary_of(tmp_path / "exhaust")
     assert (summary["state"], summary["end_reason"]) == ("finished", "searcher exhausted")
@@ -94,7 +95,7 @@ def test_a_time_budget_counts_running_time_across_a_resume(tmp_path, short_tmp):
         train={"max_epochs": 2}, stop={"time_budget_s": budget},
     )
     run_dir = tmp_path / "timed"
-    first = cnn_tune(str(spec), "--storage", str(tmp_path), "--verbose", "0", short_tmp=short_tmp)
+    first = cnn_tune(str(spec), "--storage", str(tmp_path), *ONE_AT_A_TIME, "--verbose", "0", short_tmp=short_tmp)
     deadline = time.time() + 240
     while not ended_trials(run_dir):  # appended as a trial ends; results.csv is compacted only every few seconds
         assert time.time() < deadline and first.poll() is None, "no trial finished"
@@ -105,7 +106,7 @@ def test_a_time_budget_counts_running_time_across_a_resume(tmp_path, short_tmp):
     ran_before = summary_of(run_dir)["running_s"]
     time.sleep(budget / 4)  # downtime: not part of the budget
 
-    code, out, err = finished(str(spec), "--storage", str(tmp_path), "--resume", "--verbose", "0", short_tmp=short_tmp)
+    code, out, err = finished(str(spec), "--storage", str(tmp_path), *ONE_AT_A_TIME, "--resume", "--verbose", "0", short_tmp=short_tmp)
     assert code == 0, err[-3000:]
     summary = summary_of(run_dir)
     history = pd.read_csv(run_dir / "history.csv")

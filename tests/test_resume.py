@@ -19,11 +19,12 @@ from typing import Iterator
 import pytest
 
 from experiments.resume import LOCK_FILE
+from test_cluster import ONE_AT_A_TIME
 
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-TINY = ["--smoke", "--set", "dataset.name=digits", "--set", "dataset.limit=200", "--set", "train.max_epochs=1", "--verbose", "0"]
+TINY = ["--smoke", "--set", "dataset.name=digits", "--set", "dataset.limit=200", "--set", "train.max_epochs=1", *ONE_AT_A_TIME, "--verbose", "0"]
 RUN = "tiny-smoke"  # --name tiny, under --smoke
 HOLD = (
     "import sys, time\nfrom pathlib import Path\nfrom experiments.resume import RunLock\n"
