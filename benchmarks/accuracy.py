@@ -58,7 +58,7 @@ def main() -> None:
         return
 
     baselines = []
-    for width in BASELINE_WIDTHS:
+    for width in BASELINE_WIDTHS[:1] if args.smoke else BASELINE_WIDTHS:  # smoke: one baseline process
         child = python(__file__, "--baseline-child", str(width), "--mnist-dir", args.mnist_dir) + (["--smoke"] if args.smoke else [])
         seconds, out = timed_process(child)
         baselines.append({**json.loads(out.strip().splitlines()[-1]), "wall_s": round(seconds, 1)})

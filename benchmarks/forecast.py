@@ -16,7 +16,7 @@ Protocol (written 2026-12-06 before the first run; run on a quiet machine, nothi
 - Goal (issue 14): every case's sweep ratio within 0.75-1.25; "met" only when all are.
 
     python benchmarks/forecast.py            # about 15 minutes here
-    python benchmarks/forecast.py --smoke    # quickstart's smoke on digits only; records nothing
+    python benchmarks/forecast.py --smoke    # quickstart's smoke on digits only, one CPU; records nothing
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def planned_run(experiment: str, extra: list[str], storage: Path, name: str) -> 
 
 def cases(smoke: bool, colour_digits: Path) -> list[tuple[str, list[str]]]:
     if smoke:
-        return [("quickstart", ["--smoke", *DIGITS])]
+        return [("quickstart", ["--smoke", *DIGITS, "--num-cpus", "1"])]  # one trial actor: a check, not a figure
     folder = ["--set", f"dataset.path={colour_digits}"]
     listed = [(name, ["--smoke", *(folder if name == "colour-digits" else [])]) for name in experiment_names()]
     return listed + [(name, []) for name, repeats in FULL.items() for _ in range(repeats)]
@@ -67,7 +67,7 @@ def cases(smoke: bool, colour_digits: Path) -> list[tuple[str, list[str]]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--smoke", action="store_true", help="quickstart's smoke on digits only; records nothing")
+    parser.add_argument("--smoke", action="store_true", help="quickstart's smoke on digits only, one CPU; records nothing")
     args = parser.parse_args()
     storage = Path(tempfile.mkdtemp(prefix="forecast-"))
     from examples.colour_digits.make_data import write

@@ -17,7 +17,7 @@ Protocol (written 2026-12-06 before the first run; run on a quiet machine):
   <= 0.2 points; "met" only when its 90th-percentile time is also <= 0.25.
 
     python benchmarks/replay.py [--run FOLDER] [--orders 1000]
-    python benchmarks/replay.py --smoke    # 6 trials x 3 epochs on 200 digits images, 20 orders; records nothing
+    python benchmarks/replay.py --smoke    # 6 trials x 3 epochs on 200 digits images, one CPU, 20 orders; records nothing
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from experiments.schedulers.simulate import summarise  # noqa: E402
 
 WORKLOAD = ROOT / "benchmarks" / "experiments" / "halving.yaml"
 SMOKE = ["--set", "dataset={name: digits, limit: 200, validation: 0.2, seed: 0}", "--set", "search.num_samples=6",
-         "--set", "train.max_epochs=3"]
+         "--set", "train.max_epochs=3", "--num-cpus", "1"]  # one trial actor: a check, not a figure
 SCHEDULERS = {
     "asha g1 f3": ["asha", "--set", "scheduler.grace_period=1", "--set", "scheduler.reduction_factor=3"],
     "asha g3 f3": ["asha", "--set", "scheduler.grace_period=3", "--set", "scheduler.reduction_factor=3"],
@@ -61,7 +61,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run", type=Path, help="a recorded FIFO sweep of the workload to replay (default: record one)")
     parser.add_argument("--orders", type=int, default=1000)
-    parser.add_argument("--smoke", action="store_true", help="6 trials x 3 epochs on 200 digits images, 20 orders; records nothing")
+    parser.add_argument("--smoke", action="store_true", help="6 trials x 3 epochs on 200 digits images, one CPU, 20 orders; records nothing")
     args = parser.parse_args()
     orders = 20 if args.smoke else args.orders
     run_dir, recorded_s = args.run, None

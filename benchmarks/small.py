@@ -26,7 +26,7 @@ Protocol (written 2026-12-06 before the first run; run on a quiet machine, every
 A goal is "met" only when the whole [min-max] interval is on its side of the goal.
 
     python benchmarks/small.py [--parts eager,sweep] [--repeats 3] [--before REV]
-    python benchmarks/small.py --smoke    # one case and an 8-trial sweep of the current code, once; records nothing
+    python benchmarks/small.py --smoke    # one case and an 8-trial sweep of the current code, 2 at once, once; records nothing
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from benchmarks.common import ROOT, checkout, python, record, run_sweep, spread,
 EXPERIMENT = ROOT / "benchmarks" / "experiments" / "small.yaml"
 CASES = [(dataset, model, units, batch) for dataset in ("digits", "mnist-5k") for model in ("seed-cnn", "lenet5")
          for units, batch in ((64, 32), (1024, 128))]
-STEPS, SLOTS = 20, 4
+STEPS, SLOTS, SMOKE_SLOTS = 20, 4, 2  # a trial takes 0.5 CPU: 4 at once on 2 CPUs; the smoke gives Ray 1
 
 
 def eager_cases(smoke: bool) -> None:
@@ -105,22 +105,22 @@ def eager_part(repeats: int, smoke: bool) -> dict:
     return {"cases": per_case, "break_even": spread([c["break_even"] for c in per_case.values()]), "eager_steps": EAGER_STEPS}
 
 
-def sweep_seconds(code: Path | None, trials: int) -> tuple[float, float]:
+def sweep_seconds(code: Path | None, trials: int, slots: int) -> tuple[float, float]:
     """(Tuner.fit seconds from the record's summary, whole-process seconds) of one sweep."""
-    whole, _, _, run_dir, _ = run_sweep(EXPERIMENT, "--set", f"search.num_samples={trials}", code=code)
+    whole, _, _, run_dir, _ = run_sweep(EXPERIMENT, "--set", f"search.num_samples={trials}", "--num-cpus", str(slots // 2), code=code)
     return json.loads((run_dir / "summary.json").read_text())["wall_s"], whole
 
 
-def sweep_part(repeats: int, before: str | None, trials: int) -> dict:
+def sweep_part(repeats: int, before: str | None, trials: int, slots: int) -> dict:
     runs: dict[str, list[tuple[float, float]]] = {"now": [], **({"before": []} if before else {})}
     with checkout(before) as worktree:
         for repeat in range(repeats):
             order = ["before", "now"] if repeat % 2 == 0 else ["now", "before"]
             for name in (o for o in order if o in runs):
-                runs[name].append(sweep_seconds(worktree if name == "before" else None, trials))
+                runs[name].append(sweep_seconds(worktree if name == "before" else None, trials, slots))
                 print(json.dumps({"part": "sweep", "repeat": repeat, "code": name, "sweep_s": runs[name][-1][0],
                                   "process_s": runs[name][-1][1]}), flush=True)
-    return {name: {"slot_s_per_trial": spread([SLOTS * sweep / trials for sweep, _ in found]),
+    return {name: {"slot_s_per_trial": spread([slots * sweep / trials for sweep, _ in found]),
                    "process_s": spread([whole for _, whole in found])} for name, found in runs.items()}
 
 
@@ -129,7 +129,7 @@ def main() -> None:
     parser.add_argument("--parts", default="eager,sweep")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--before", default="b0eeba2", help="git revision of the code to compare the sweep with")
-    parser.add_argument("--smoke", action="store_true", help="one case and an 8-trial sweep of the current code, once; records nothing")
+    parser.add_argument("--smoke", action="store_true", help="one case and an 8-trial sweep of the current code, 2 at once, once; records nothing")
     parser.add_argument("--eager-cases", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.eager_cases:
@@ -142,12 +142,12 @@ def main() -> None:
         said.append(f"tracing pays for itself after {found['break_even']['median']:.0f} [{low:.0f}-{found['break_even']['max']:.0f}] "
                     f"steps over {len(found['cases'])} cases; EAGER_STEPS {threshold}, goal below the smallest: {'met' if threshold < low else 'missed'}")
     if "sweep" in args.parts:
-        trials = 8 if args.smoke else 200
-        figures["sweep"] = found = sweep_part(repeats, None if args.smoke else args.before, trials)
+        trials, slots = (8, SMOKE_SLOTS) if args.smoke else (200, SLOTS)
+        figures["sweep"] = found = sweep_part(repeats, None if args.smoke else args.before, trials, slots)
         now = found["now"]["slot_s_per_trial"]
         outcome = "met" if now["max"] <= 1.5 else "missed" if now["min"] > 1.5 else "open (interval straddles the goal)"
         before = found.get("before")
-        said.append(f"{trials} one-epoch trials, {SLOTS} at once: {now['median']:.2f} [{now['min']:.2f}-{now['max']:.2f}] slot-seconds "
+        said.append(f"{trials} one-epoch trials, {slots} at once: {now['median']:.2f} [{now['min']:.2f}-{now['max']:.2f}] slot-seconds "
                     f"per trial, goal <= 1.5: {outcome}" + (f"; before ({args.before}) {before['slot_s_per_trial']['median']:.2f} "
                     f"[{before['slot_s_per_trial']['min']:.2f}-{before['slot_s_per_trial']['max']:.2f}]; whole process "
                     f"{before['process_s']['median']:.0f} s -> {found['now']['process_s']['median']:.0f} s" if before else ""))
