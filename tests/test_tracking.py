@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -26,6 +28,8 @@ def mlflow_server(tmp_path):
          "--backend-store-uri", f"sqlite:///{tmp_path}/mlflow.db", "--artifacts-destination", str(tmp_path / "artifacts"),
          "--workers", "1"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        # a tracking server: MLflow 3's job runners (its GenAI jobs, three more processes) have nothing to do here
+        env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
     )
     uri = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
@@ -39,9 +43,6 @@ def mlflow_server(tmp_path):
         server.kill()
         pytest.fail("the MLflow server did not come up")
     yield uri
-    import os
-    import signal
-
     os.killpg(server.pid, signal.SIGTERM)
     server.wait(timeout=30)
 
