@@ -12,6 +12,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 from core.errors import InputError
 from experiments.algorithms import algorithm
@@ -170,6 +171,15 @@ def check_fits(spec: Spec, largest_node: dict[str, float], where: str) -> None:
                 f"resources.{field}: each trial asks for {wanted:g} {resource} but {where} has at most "
                 f"{available:g} on one node{hint}"
             )
+
+
+def fitting_local_cpus(specs: Iterable[Spec], num_cpus: int | None, num_gpus: int | None) -> int:
+    """The CPUs to start a local Ray instance with, once every spec's trial is known to fit on it
+    (refused before Ray starts). Ray's own count ignores CPU affinity: it gets the one auto shares out."""
+    capacity = local_capacity(num_cpus, num_gpus)
+    for spec in specs:
+        check_fits(spec, capacity, "this machine")
+    return int(capacity["CPU"])
 
 
 def check_shared_storage(spec: Spec, location: RunLocation, nodes: int) -> None:

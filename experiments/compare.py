@@ -118,7 +118,7 @@ def compare(
     verbose: int = 1,
 ) -> pd.DataFrame:
     """``num_cpus``, ``num_gpus``: the local Ray instance's, as for `cnn-tune run` (default: this machine's)."""
-    from experiments.capacity import check_fits, local_capacity
+    from experiments.capacity import fitting_local_cpus
     from experiments.ray_start import ray_session
     from experiments.runner import location_of, run_spec
 
@@ -126,11 +126,8 @@ def compare(
     # the comparison's own folder (its runs are in it), under the storage; a local cache for a URI
     location = run_location(storage or load_spec(experiments[0], overrides).storage, name)
     runs = plan(experiments, budget, seeds, {**(overrides or {}), "storage": location.uri}, smoke)
-    if not address:  # refused before Ray starts, as `cnn-tune run` does
-        capacity = local_capacity(num_cpus, num_gpus)
-        for _, _, spec in runs:
-            check_fits(spec, capacity, "this machine")
-        num_cpus = int(capacity["CPU"])
+    if not address:
+        num_cpus = fitting_local_cpus([spec for _, _, spec in runs], num_cpus, num_gpus)
     with ray_session(address, num_cpus, num_gpus):
         for experiment, seed, spec in runs:
             state = run_state(spec)

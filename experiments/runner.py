@@ -21,9 +21,9 @@ from experiments.capacity import (
     check_fits,
     check_shared_storage,
     cpu_as_recorded,
+    fitting_local_cpus,
     largest,
     live_nodes,
-    local_capacity,
     queue_limit,
     resolve_cpu,
 )
@@ -82,9 +82,7 @@ def run_spec(
         _say(line, verbose)
     with holding_run(spec, location, resume):  # one driver per run; a resume keeps the spec it started with
         if not address:
-            capacity = local_capacity(num_cpus, num_gpus)
-            check_fits(spec, capacity, "this machine")
-            num_cpus = int(capacity["CPU"])  # Ray's own count ignores CPU affinity: give it the one auto shares out
+            num_cpus = fitting_local_cpus([spec], num_cpus, num_gpus)
         data = prepare_data(spec, splits)
         model, warnings = resolve_model(spec, data, model)
         for line in warnings:
