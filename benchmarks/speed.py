@@ -34,6 +34,10 @@ Protocol, fixed before the first run (run on a quiet machine; every step is a wh
 - quickstart: `cnn-tune run quickstart` on the code at --before (the landed code this work
   starts from) and now; alternated, 3 repeats; ratio now/before.
 A goal is "met" only when the whole [min-max] interval is on its side of the goal.
+Amended 2026-12-07, before any run under it: the interval around each median is the
+bootstrap 95% interval of the median (benchmarks/common.py `spread`: percentile method, 10,000
+seeded resamples), as the benchmarks issue asks, not the min-max. With 5 or fewer repeats the two
+are the same; rows recorded before this date show the min-max.
 
     python benchmarks/speed.py [--parts loop,schedulers,halving,threads,quickstart] [--repeats 3] [--before REV]
     python benchmarks/speed.py --smoke    # the loop part on 300 images for 3 epochs, once; records nothing
@@ -54,7 +58,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pandas as pd  # noqa: E402
 
-from benchmarks.common import ROOT, checkout, cnn_tune, python, record, run_sweep, spread, timed_process, verdict  # noqa: E402
+from benchmarks.common import ROOT, checkout, cnn_tune, python, record, run_sweep, shown, spread, timed_process, verdict  # noqa: E402
 
 EXPERIMENTS = ROOT / "benchmarks" / "experiments"
 SCHEDULERS = {
@@ -198,7 +202,7 @@ def main() -> None:
         said.append(f"1 CPU x 2 trials / 2 CPUs x 1 trial {verdict(found['ratio'], 1.0)}")
     if "quickstart" in parts:
         figures["quickstart"] = found = quickstart_part(repeats, args.before)
-        said.append(f"quickstart now/before {found['ratio']['median']:.2f} [{found['ratio']['min']:.2f}-{found['ratio']['max']:.2f}] "
+        said.append(f"quickstart now/before {shown(found['ratio'])} "
                     f"({found['first_s']['median']:.0f} s -> {found['second_s']['median']:.0f} s); "
                     f"checkpoint share {verdict(found['checkpoint_share'], 0.02)}")
     record("speed", figures, f"{repeats} repeats: " + "; ".join(said), smoke=args.smoke)
