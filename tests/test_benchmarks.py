@@ -126,7 +126,7 @@ def check_scale(out: str) -> None:
     and how the trials spread over the simulated cluster's nodes."""
     (row,), summary = printed(out)  # smoke: one run of one size
     minimum = 12 * 3 * (1 / 3) / 4  # smoke: 12 trials of 3 reports, 1/3 s before each, 4 at once on 2 nodes
-    assert row["trials"] == 12 and row["results"] == 12 * 3
+    assert row["trials"] == 12 and row["results"] == 12 * 3 and row["record_exact"]
     assert minimum <= row["loop_s"] <= row["process_s"] < 600, "no sweep beats the sleeps it waits for"
     assert row["over_minimum"] == pytest.approx(row["loop_s"] / minimum)
     assert row["overhead_ms_per_result"] == pytest.approx((row["loop_s"] - minimum) * 1000 / 36)
