@@ -143,6 +143,7 @@ def child(trials: int, cpus: int, nodes: int) -> None:
     from experiments.report import write_report
     from experiments.results import SweepResult
     from experiments.runner import environment_defaults, location_of, tune_environment
+    from experiments.trial_state import fit_sweep
     from experiments.tuner import build_tuner
 
     with tempfile.TemporaryDirectory() as storage:
@@ -156,7 +157,7 @@ def child(trials: int, cpus: int, nodes: int) -> None:
             tuner = build_tuner(spec, None, location, resume=False, verbose=1, trainable=sleeper)
             driver = psutil.Process()
             cpu_before, started = sum(driver.cpu_times()[:2]), time.perf_counter()
-            tuner.fit()
+            fit_sweep(tuner)
             loop, cpu = time.perf_counter() - started, sum(driver.cpu_times()[:2]) - cpu_before
         started = time.perf_counter()
         write_report(SweepResult(location.local))

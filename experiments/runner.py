@@ -37,6 +37,7 @@ from experiments.results import SweepInterrupted, SweepResult
 from experiments.resume import holding_run
 from experiments.spec import Spec
 from experiments.storage import RunLocation, run_location
+from experiments.trial_state import fit_sweep
 from experiments.tuner import build_tuner, prepare_data, train_settings
 from experiments.user_model import resolve_model
 from trainables.data import Images
@@ -96,7 +97,7 @@ def run_spec(
             check_shared_storage(spec, location, len(nodes))
             write_manifest(spec, location, resume)
             with environment_defaults(tune_environment(spec, live, scalable)):
-                build_tuner(spec, data, location, resume, verbose, model=model).fit()
+                fit_sweep(build_tuner(spec, data, location, resume, verbose, model=model))
             result = SweepResult(location.local)
             if result.summary["state"] == statuses.SWEEP_INTERRUPTED:
                 write_manifest(spec, location, resume, finished=True)

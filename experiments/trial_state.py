@@ -5,14 +5,43 @@ last 10 values, in two deques (``metric_n_steps``), and writes them into every s
 experiment. Nothing in cnn-tune reads them (its record keeps each trial's history, and selection
 reads the record), and they were the largest part of a trial's state: about 30 KB of the driver's
 memory and 7 KB of each snapshot per trial. Tune's other summaries (min, max, mean, last) stay.
+
+At its end ``Tuner.fit`` reads every trial's result.json back into a pandas DataFrame for the
+``ResultGrid`` it returns. cnn-tune reads its own record instead, so ``fit_sweep`` skips that:
+on a sweep of 2,000 sleeping trials it took 3.7 s and 42 MB of the driver's resident memory
+(1.9 ms and 21 KB a trial), added on top of the sweep's own peak.
 """
 
 from __future__ import annotations
 
+import contextlib
+from typing import Iterator
+
 from ray import tune
+from ray.tune import ResultGrid
 
 
 class LeanTrialState(tune.Callback):
     def on_trial_start(self, iteration, trials, trial, **info) -> None:
         trial.run_metadata._n_steps = ()
         trial.run_metadata.metric_n_steps = {}
+
+
+@contextlib.contextmanager
+def no_result_frames() -> Iterator[None]:
+    """Within it, Tune's ``ExperimentAnalysis`` gives each trial an empty DataFrame instead of reading its files."""
+    import pandas as pd
+    from ray.tune.analysis.experiment_analysis import ExperimentAnalysis
+
+    read = ExperimentAnalysis._fetch_trial_dataframes
+    ExperimentAnalysis._fetch_trial_dataframes = lambda self: {trial.trial_id: pd.DataFrame() for trial in self.trials}
+    try:
+        yield
+    finally:
+        ExperimentAnalysis._fetch_trial_dataframes = read
+
+
+def fit_sweep(tuner: tune.Tuner) -> ResultGrid:
+    """``tuner.fit()`` for a sweep whose results are read from cnn-tune's record, not from the ResultGrid."""
+    with no_result_frames():
+        return tuner.fit()

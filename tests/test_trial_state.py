@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from experiments.trial_state import LeanTrialState
 
 
@@ -38,3 +40,26 @@ def test_every_sweep_cnn_tune_builds_keeps_trial_state_lean(tmp_path):
     location.local.mkdir(parents=True)
     tuner = build_tuner(spec, None, location, resume=False, verbose=0, trainable=lambda config: None)
     assert any(isinstance(callback, LeanTrialState) for callback in tuner._local_tuner._run_config.callbacks)
+
+
+@pytest.mark.slow
+def test_a_sweep_cnn_tune_fits_reads_no_trial_files_back_into_dataframes(ray_local, tmp_path):
+    """Tune still writes each trial's result.json, but fit_sweep's ResultGrid skips reading them all back
+    (cnn-tune reads its record); the same files read afterwards by Tune's own analysis are whole."""
+    from ray import tune
+    from ray.tune import ExperimentAnalysis
+
+    from experiments.trial_state import fit_sweep
+
+    def two_reports(config: dict) -> None:  # defined here, so pickled by value for Ray's worker
+        for step in range(2):
+            tune.report({"score": config["n"] + step})
+
+    tuner = tune.Tuner(two_reports, param_space={"n": tune.grid_search([0, 10])},
+                       run_config=tune.RunConfig(name="lean", storage_path=str(tmp_path), verbose=0))
+    grid = fit_sweep(tuner)
+    assert not grid.errors, grid.errors
+    assert [result.metrics["score"] for result in grid] == [1, 11]
+    assert all(result.metrics_dataframe.empty for result in grid)
+    frames = ExperimentAnalysis(str(tmp_path / "lean")).trial_dataframes
+    assert sorted(frame.score.tolist() for frame in frames.values()) == [[0, 1], [10, 11]]
