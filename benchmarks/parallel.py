@@ -4,8 +4,9 @@
 (b) `cnn-tune run benchmarks/experiments/parallel.yaml`: the same 8 x 5, one CPU per trial.
 Both are whole processes (start-up, imports, data loading included), alternated, repeated.
 Reports b/a (its ideal is s/2, where s is TensorFlow's own 2-thread speed-up, which this script
-does not measure; the "perfect 0.5" it printed before 2026-12-07 was wrong), and the peak resident memory of b's driver and of one
-trial worker, with the driver's growth per recorded trial-epoch.
+does not measure; the "perfect 0.5" it printed before 2026-12-07 was wrong), and the peak
+resident memory of b's driver and of one trial worker, with the driver's growth per recorded
+trial-epoch.
 
     python benchmarks/parallel.py [--repeats 3]
 """

@@ -26,10 +26,7 @@ Protocol, written 2026-12-03 before the first run:
   T before every peer.
 - Goals: cnn-tune <= 0.8 x the fastest peer's wall time, best accuracy not below the best peer's
   by more than 0.3 points (one image is 0.25), and a shorter time to T than every peer.
-Amended 2026-12-07, before any run under it: the interval around each median is the bootstrap
-95% interval of the median (benchmarks/common.py `spread`: percentile method, 10,000 seeded
-resamples), as the benchmarks issue asks, not the min-max. With 5 or fewer repeats the two are
-the same; rows recorded before this date show the min-max.
+Amended 2026-12-07, before any run under it: the interval is the bootstrap one (benchmarks/README.md).
 
     python benchmarks/peers.py [--repeats 3]
     python benchmarks/peers.py --smoke    # 300 images, 4 epochs in all, 2 per trial, once; records nothing

@@ -24,10 +24,7 @@ Protocol (written 2026-12-06 before the first run; run on a quiet machine, every
   record's summary.json, Tuner.fit) / 200 trials; median [min-max] over repeats. Goal (issue 12):
   now <= 1.5 slot-seconds per trial. Whole-process seconds are reported beside it.
 A goal is "met" only when the whole [min-max] interval is on its side of the goal.
-Amended 2026-12-07, before any run under it: the interval around each median is the
-bootstrap 95% interval of the median (benchmarks/common.py `spread`: percentile method, 10,000
-seeded resamples), as the benchmarks issue asks, not the min-max. With 5 or fewer repeats the two
-are the same; rows recorded before this date show the min-max.
+Amended 2026-12-07, before any run under it: the interval is the bootstrap one (benchmarks/README.md).
 The break-even over the 8 cases stays a min-max: its goal is about the smallest case.
 
     python benchmarks/small.py [--parts eager,sweep] [--repeats 3] [--before REV]

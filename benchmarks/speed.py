@@ -34,10 +34,7 @@ Protocol, fixed before the first run (run on a quiet machine; every step is a wh
 - quickstart: `cnn-tune run quickstart` on the code at --before (the landed code this work
   starts from) and now; alternated, 3 repeats; ratio now/before.
 A goal is "met" only when the whole [min-max] interval is on its side of the goal.
-Amended 2026-12-07, before any run under it: the interval around each median is the
-bootstrap 95% interval of the median (benchmarks/common.py `spread`: percentile method, 10,000
-seeded resamples), as the benchmarks issue asks, not the min-max. With 5 or fewer repeats the two
-are the same; rows recorded before this date show the min-max.
+Amended 2026-12-07, before any run under it: the interval is the bootstrap one (benchmarks/README.md).
 
     python benchmarks/speed.py [--parts loop,schedulers,halving,threads,quickstart] [--repeats 3] [--before REV]
     python benchmarks/speed.py --smoke    # the loop part on 300 images for 3 epochs, once; records nothing
