@@ -99,15 +99,17 @@ def shown(found: dict[str, Any], spec: str = ".2f") -> str:
     return f"{found['median']:{spec}} [{found['low']:{spec}}{between}{found['high']:{spec}}]"
 
 
-def outcome(found: dict[str, Any], goal: float) -> str:
-    """Met only when the whole interval is at or below the goal, missed when all of it is above,
-    and open when the interval straddles it."""
-    return "met" if found["high"] <= goal else "missed" if found["low"] > goal else "open (interval straddles the goal)"
+def outcome(found: dict[str, Any], goal: float, at_least: bool = False) -> str:
+    """Met only when the whole interval is on the goal's side (at or below it; at or above it for
+    an ``at_least`` goal), missed when all of it is on the other side, open when it straddles it."""
+    low, high = (-found["high"], -found["low"]) if at_least else (found["low"], found["high"])
+    goal = -goal if at_least else goal
+    return "met" if high <= goal else "missed" if low > goal else "open (interval straddles the goal)"
 
 
-def verdict(found: dict[str, Any], goal: float) -> str:
-    """"1.02 [0.98-1.04], goal <= 1.05: met"."""
-    return f"{shown(found)}, goal <= {goal:g}: {outcome(found, goal)}"
+def verdict(found: dict[str, Any], goal: float, at_least: bool = False) -> str:
+    """"1.02 [0.98-1.04], goal <= 1.05: met" (">=" for an ``at_least`` goal)."""
+    return f"{shown(found)}, goal {'>=' if at_least else '<='} {goal:g}: {outcome(found, goal, at_least)}"
 
 
 def python(*args: str) -> list[str]:
@@ -118,17 +120,20 @@ def cnn_tune(*args: str) -> list[str]:
     return [str(Path(sys.executable).with_name("cnn-tune")), *args]
 
 
-def run_sweep(experiment: Path, *extra: str, code: Path | None = None) -> tuple[float, Any, Any, Path, float]:
+def run_sweep(
+    experiment: Path, *extra: str, code: Path | None = None, watch: Callable[[int], None] | None = None
+) -> tuple[float, Any, Any, Path, float]:
     """Wall seconds, results and history (DataFrames) of one `cnn-tune run`, its folder, and when it
     started (epoch seconds). The folder is kept for the caller to read; it lives in the system's temp.
-    ``code``: another checkout to run (Ray's workers import the driver's working directory first)."""
+    ``code``: another checkout to run (Ray's workers import the driver's working directory first);
+    ``watch``: as for ``timed_process``."""
     import pandas as pd
 
     storage = Path(tempfile.mkdtemp(prefix="bench-"))
     started = time.time()
     command = cnn_tune("run", str(experiment), "--storage", str(storage), "--name", "run", "--verbose", "0", *extra)
-    seconds, _ = timed_process(command, env={"PYTHONPATH": str(code)} if code else None, cwd=code)
-    run_dir = storage / "run"
+    seconds, _ = timed_process(command, env={"PYTHONPATH": str(code)} if code else None, cwd=code, watch=watch)
+    (run_dir,) = storage.iterdir()  # "run", or "run-smoke" under --smoke
     return seconds, pd.read_csv(run_dir / "results.csv"), pd.read_csv(run_dir / "history.csv"), run_dir, started
 
 

@@ -35,5 +35,11 @@ def test_a_goal_is_met_missed_or_open_by_where_the_interval_lies(runs: list[floa
     assert verdict(spread(runs), 1.0).endswith(f"goal <= 1: {said}")
 
 
+@pytest.mark.parametrize(("runs", "said"), [([0.8, 0.9, 1.0], "open (interval straddles the goal)"),
+                                            ([0.7, 0.8, 0.85], "missed"), ([0.9, 0.95, 1.0], "met")])
+def test_an_at_least_goal_is_met_only_when_the_whole_interval_is_at_or_above_it(runs: list[float], said: str) -> None:
+    assert verdict(spread(runs), 0.9, at_least=True).endswith(f"goal >= 0.9: {said}")
+
+
 def test_a_negative_bound_is_printed_with_to_not_a_dash() -> None:
     assert shown(spread([-0.5, 0.25, 0.75]), "+.2f") == "+0.25 [-0.50 to +0.75]"

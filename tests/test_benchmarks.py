@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import os
 import re
 import subprocess
 import sys
@@ -64,15 +65,21 @@ def megabytes(value: float) -> bool:
 
 
 def check_parallel(out: str) -> None:
-    """Both ways timed on the same work, their ratio, and the peak memory of the driver and of a trial worker."""
+    """The four timings of the same work, the six ratios computed from them, and Tt's memory."""
     (row,), summary = printed(out)  # smoke: one repeat
-    assert row["repeat"] == 0
-    assert row["trial_epochs"] == 4, "smoke: 2 grid points x 2 epochs"
-    assert seconds(row["plain_s"]) and seconds(row["cnn_tune_s"])
-    assert megabytes(row["driver_mb"]) and megabytes(row["worker_mb"])
-    assert figure(summary, "cnn-tune / plain loop =") == pytest.approx(row["cnn_tune_s"] / row["plain_s"], abs=0.006)
-    assert figure(summary, "peak RSS driver") == pytest.approx(row["driver_mb"], abs=0.6)
-    assert figure(summary, "trial worker") == pytest.approx(row["worker_mb"], abs=0.6)
+    assert row["order"] == ["T1", "T2", "Tt", "Ts"]
+    for way in ("T1", "T2", "Tt", "Ts"):
+        assert seconds(row[way]["wall_s"]) and 0 < row[way]["steady_s"] < row[way]["wall_s"]
+    assert row["Tt"]["trial_epochs"] == row["Ts"]["trial_epochs"] == 4, "smoke: 2 grid points x 2 epochs"
+    assert megabytes(row["Tt"]["driver_mb"]) and megabytes(row["Tt"]["worker_mb"])
+    cores = os.cpu_count()
+    assert row["efficiency"] == pytest.approx(row["T1"]["wall_s"] / (cores * row["Tt"]["wall_s"]))
+    assert row["steady_speedup"] == pytest.approx(row["T2"]["steady_s"] * cores / row["Tt"]["steady_s"])
+    assert row["steady_overhead"] == pytest.approx(row["Ts"]["steady_s"] / row["T2"]["steady_s"])
+    for label, name in (("efficiency T1/(N*Tt)", "efficiency"), ("user speed-up T2/Tt", "speedup"), ("overhead Ts/T2", "overhead")):
+        assert figure(summary, label) == pytest.approx(row[name], abs=0.006)
+    assert "goal >= 0.85" in summary and "goal <= 1.05" in summary
+    assert figure(summary, "trial worker") == pytest.approx(row["Tt"]["worker_mb"], abs=0.6)
 
 
 def test_parallel():
