@@ -109,7 +109,7 @@ SEARCH_ROWS = (
     Row("a searched choice", lambda f: bool(f.choices),
         "hyperopt", "TPE samples a category by its own probabilities; BayesOpt would see it as a range of numbers in an arbitrary order",
         "Bergstra et al. 2011; BENCHMARKS.md search, 2026-11-29 (seed-random, all choices, 1 seed): best reached "
-        "hyperopt 0.969, optuna 0.944, random 0.929, bayesopt 0.927"),
+        "hyperopt 0.969, optuna 0.944, random 0.929, bayesopt 0.927 (one seed: a hint, not a measured win)"),
     Row("one validation split (dataset.folds 1)", lambda f: f.folds == 1,
         "hyperopt", "BayesOpt's Gaussian process fits every result as exact (bayesian-optimization 1.5.1: alpha 1e-6) "
         "and bends to one split's noise; TPE only ranks results",
