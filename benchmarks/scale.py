@@ -58,13 +58,13 @@ ONCE = 10_000  # a size this large runs once (about 20 minutes a run); smaller o
 RECORD = ("results.csv", "history.csv", "trial_ends.csv", "summary.json")
 
 
-def sleeper(config: dict) -> None:
+def sleeper(config: dict, reports: int = REPORTS, sleep_s: float = SLEEP_S) -> None:
     import ray
     from ray import tune
 
     node = ray.get_runtime_context().get_node_id()
-    for epoch in range(1, REPORTS + 1):
-        time.sleep(SLEEP_S)
+    for epoch in range(1, reports + 1):
+        time.sleep(sleep_s)
         metrics = {"loss": 1.0 / epoch, "accuracy": 0.5, "val_loss": 1.0 / epoch, "val_accuracy": config["learning_rate"]}
         result = {"epoch": epoch, **metrics, **{f"best_{name}": value for name, value in metrics.items()},
                   "lr": config["learning_rate"], "diverged": False, "early_stopped": False, "node_id": node, "gpu_ids": ""}
@@ -112,14 +112,14 @@ def spread_over_nodes(history: Path) -> dict:
     return {"nodes_used": len(trials), "fewest_on_a_node": min(map(len, trials.values()))}
 
 
-def exact_record(run: Path, trials: int) -> bool:
+def exact_record(run: Path, trials: int, reports: int) -> bool:
     """Issue 12's "files exactly right", on a real sweep of this size: one history row per trial-epoch,
     one results.csv and one trial_ends.csv row per trial, every trial completed. A sweep whose record
     is wrong is no figure: the child stops with what was wrong."""
     history = [(row["trial_id"], row["epoch"]) for row in csv.DictReader((run / "history.csv").open())]
     table = [(row["trial_id"], row["status"]) for row in csv.DictReader((run / "results.csv").open())]
     ends = [row["trial_id"] for row in csv.DictReader((run / "trial_ends.csv").open())]
-    found = {"history rows": (history, trials * REPORTS), "results.csv rows": ([trial for trial, _ in table], trials),
+    found = {"history rows": (history, trials * reports), "results.csv rows": ([trial for trial, _ in table], trials),
              "trial_ends.csv rows": (ends, trials)}
     wrong = [f"{name}: {len(rows)} ({len(set(rows))} distinct), expected {expected}" for name, (rows, expected) in found.items()
              if not len(rows) == len(set(rows)) == expected]
@@ -131,8 +131,10 @@ def exact_record(run: Path, trials: int) -> bool:
     return True
 
 
-def child(trials: int, cpus: int, nodes: int) -> None:
+def child(trials: int, cpus: int, nodes: int, reports: int, sleep_s: float) -> None:
     """One whole sweep; prints what only the driver itself can measure."""
+    from ray import tune
+
     import psutil
 
     import experiments
@@ -147,12 +149,12 @@ def child(trials: int, cpus: int, nodes: int) -> None:
     with tempfile.TemporaryDirectory() as storage:
         spec = experiments.validate(
             "quickstart", name="scale", storage=storage, search={"num_samples": trials},
-            scheduler={"name": "fifo"}, train={"max_epochs": REPORTS}, resources={"cpu": 1},
+            scheduler={"name": "fifo"}, train={"max_epochs": reports}, resources={"cpu": 1},
         )
         location = location_of(spec)
         location.local.mkdir(parents=True)
         with simulated_cluster(nodes, cpus), ray_session(None, cpus, 0), environment_defaults(tune_environment(spec, live_nodes(), [])):
-            tuner = build_tuner(spec, None, location, resume=False, verbose=1, trainable=sleeper)
+            tuner = build_tuner(spec, None, location, resume=False, verbose=1, trainable=tune.with_parameters(sleeper, reports=reports, sleep_s=sleep_s))
             driver = psutil.Process()
             cpu_before, started = sum(driver.cpu_times()[:2]), time.perf_counter()
             fit_sweep(tuner)
@@ -161,17 +163,19 @@ def child(trials: int, cpus: int, nodes: int) -> None:
         write_report(SweepResult(location.local))
         report = time.perf_counter() - started
         rows = len((location.local / "history.csv").read_text().splitlines()) - 1
-        print(json.dumps({"loop_s": loop, "record_exact": exact_record(location.local, trials), "driver_cpu_s": cpu, "report_s": report, "results": rows,
+        print(json.dumps({"loop_s": loop, "record_exact": exact_record(location.local, trials, reports), "driver_cpu_s": cpu, "report_s": report, "results": rows,
                           "record_bytes": size_of(location.local, RECORD), "run_bytes": size_of(location.local),
                           **spread_over_nodes(location.local / "history.csv")}))
 
 
-def measure(trials: int, cpus: int, nodes: int) -> dict:
+def measure(trials: int, cpus: int, nodes: int, reports: int = REPORTS, sleep_s: float = SLEEP_S) -> dict:
+    """One sweep of ``trials`` sleeping trials (``reports`` reports of ``sleep_s`` each) as a whole process."""
     peak = PeakMemory()
-    seconds, out = timed_process(python(__file__, "--child", str(trials), "--cpus", str(cpus), "--nodes", str(nodes)), watch=peak)
+    command = python(__file__, "--child", str(trials), "--cpus", str(cpus), "--nodes", str(nodes), "--reports", str(reports), "--sleep", repr(sleep_s))
+    seconds, out = timed_process(command, watch=peak)
     measured = json.loads(out.strip().splitlines()[-1])
-    minimum = trials * REPORTS * SLEEP_S / (cpus * nodes)
-    return {"trials": trials, **measured, "process_s": seconds, "peak_driver_mb": peak.driver / 2**20,
+    minimum = trials * reports * sleep_s / (cpus * nodes)
+    return {"trials": trials, **measured, "process_s": seconds, "peak_driver_mb": peak.driver / 2**20, "peak_worker_mb": peak.worker / 2**20,
             "over_minimum": measured["loop_s"] / minimum,
             "overhead_ms_per_result": (measured["loop_s"] - minimum) * 1000 / measured["results"],
             "driver_cpu_ms_per_result": measured["driver_cpu_s"] * 1000 / measured["results"]}
@@ -185,9 +189,11 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=1, help="nodes of a simulated cluster on this machine")
     parser.add_argument("--smoke", action="store_true", help="12 trials on 2 nodes of 2 logical CPUs, once; records nothing")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--reports", type=int, default=REPORTS, help=argparse.SUPPRESS)
+    parser.add_argument("--sleep", type=float, default=SLEEP_S, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.cpus, args.nodes)
+        child(args.child, args.cpus, args.nodes, args.reports, args.sleep)
         return
     sizes, repeats, cpus, nodes = ([12], 1, 2, 2) if args.smoke else (sorted(args.sizes), args.repeats, args.cpus, args.nodes)
     order = [size for _ in range(repeats) for size in sizes if size < ONCE] + [size for size in sizes if size >= ONCE]

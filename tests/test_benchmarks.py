@@ -65,9 +65,10 @@ def megabytes(value: float) -> bool:
 
 
 def check_parallel(out: str) -> None:
-    """The four timings of the same work, the six ratios computed from them, and Tt's memory."""
-    (row,), summary = printed(out)  # smoke: one repeat
-    assert row["order"] == ["T1", "T2", "Tt", "Ts"]
+    """The four timings of the same work, the six ratios computed from them, and Tt's memory; then the
+    sleeping sweep on a simulated cluster, every node used, timed against its ideal."""
+    (row, cluster), summary = printed(out)  # smoke: one repeat of each part
+    assert row["part"] == "timings" and row["order"] == ["T1", "T2", "Tt", "Ts"]
     for way in ("T1", "T2", "Tt", "Ts"):
         assert seconds(row[way]["wall_s"]) and 0 < row[way]["steady_s"] < row[way]["wall_s"]
     assert row["Tt"]["trial_epochs"] == row["Ts"]["trial_epochs"] == 4, "smoke: 2 grid points x 2 epochs"
@@ -80,6 +81,12 @@ def check_parallel(out: str) -> None:
         assert figure(summary, label) == pytest.approx(row[name], abs=0.006)
     assert "goal >= 0.85" in summary and "goal <= 1.05" in summary
     assert figure(summary, "trial worker") == pytest.approx(row["Tt"]["worker_mb"], abs=0.6)
+    assert figure(summary, "sleep") == pytest.approx(row["Tt"]["steady_epoch_s"], abs=0.006)
+    assert cluster["part"] == "cluster" and cluster["slots"] == 2 and cluster["nodes_used"] == 2
+    ideal = 8 * 2 * row["Tt"]["steady_epoch_s"] / 2  # smoke: 8 trials x 2 epochs on 2 slots
+    assert cluster["ideal_over_makespan"] == pytest.approx(ideal / cluster["loop_s"])
+    assert figure(summary, "ideal/makespan") == pytest.approx(cluster["ideal_over_makespan"], abs=0.006)
+    assert megabytes(cluster["peak_worker_mb"])
 
 
 def test_parallel():
