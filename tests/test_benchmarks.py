@@ -64,10 +64,9 @@ def megabytes(value: float) -> bool:
     return 50 < value < 16384
 
 
-def check_parallel(out: str) -> None:
-    """The four timings of the same work, the six ratios computed from them, and Tt's memory; then the
-    sleeping sweep on a simulated cluster, every node used, timed against its ideal."""
-    (row, cluster), summary = printed(out)  # smoke: one repeat of each part
+def check_parallel_timings(out: str) -> None:
+    """The four timings of the same work, the six ratios computed from them, and Tt's memory."""
+    (row,), summary = printed(out)  # smoke: one repeat
     assert row["part"] == "timings" and row["order"] == ["T1", "T2", "Tt", "Ts"]
     for way in ("T1", "T2", "Tt", "Ts"):
         assert seconds(row[way]["wall_s"]) and 0 < row[way]["steady_s"] < row[way]["wall_s"]
@@ -80,17 +79,27 @@ def check_parallel(out: str) -> None:
     for label, name in (("efficiency T1/(N*Tt)", "efficiency"), ("user speed-up T2/Tt", "speedup"), ("overhead Ts/T2", "overhead")):
         assert figure(summary, label) == pytest.approx(row[name], abs=0.006)
     assert "goal >= 0.85" in summary and "goal <= 1.05" in summary
+    assert figure(summary, "steady epoch") == pytest.approx(row["Tt"]["steady_epoch_s"], abs=0.006)
     assert figure(summary, "trial worker") == pytest.approx(row["Tt"]["worker_mb"], abs=0.6)
-    assert figure(summary, "sleep") == pytest.approx(row["Tt"]["steady_epoch_s"], abs=0.006)
-    assert cluster["part"] == "cluster" and cluster["slots"] == 2 and cluster["nodes_used"] == 2
-    ideal = 8 * 2 * row["Tt"]["steady_epoch_s"] / 2  # smoke: 8 trials x 2 epochs on 2 slots
-    assert cluster["ideal_over_makespan"] == pytest.approx(ideal / cluster["loop_s"])
-    assert figure(summary, "ideal/makespan") == pytest.approx(cluster["ideal_over_makespan"], abs=0.006)
-    assert megabytes(cluster["peak_worker_mb"])
 
 
-def test_parallel():
-    check_parallel(run("parallel.py"))
+def test_parallel_timings():
+    check_parallel_timings(run("parallel.py", "--parts", "timings"))
+
+
+def check_parallel_cluster(out: str, epoch_s: float) -> None:
+    """The sleeping sweep on a simulated cluster: every node used, timed against its ideal."""
+    (row,), summary = printed(out)  # smoke: one repeat, 2 slots
+    assert row["part"] == "cluster" and row["slots"] == 2 and row["nodes_used"] == 2
+    ideal = 8 * 2 * epoch_s / 2  # smoke: 8 trials x 2 epochs on 2 slots
+    assert row["ideal_over_makespan"] == pytest.approx(ideal / row["loop_s"])
+    assert figure(summary, "sleep") == pytest.approx(epoch_s, abs=0.006)
+    assert figure(summary, "ideal/makespan") == pytest.approx(row["ideal_over_makespan"], abs=0.006)
+    assert "goal >= 0.9" in summary and megabytes(row["peak_worker_mb"])
+
+
+def test_parallel_cluster():
+    check_parallel_cluster(run("parallel.py", "--parts", "cluster", "--epoch-s", "0.25"), 0.25)
 
 
 def check_speed(out: str) -> None:
