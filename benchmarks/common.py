@@ -102,14 +102,37 @@ def shown(found: dict[str, Any], spec: str = ".2f") -> str:
 def outcome(found: dict[str, Any], goal: float, at_least: bool = False) -> str:
     """Met only when the whole interval is on the goal's side (at or below it; at or above it for
     an ``at_least`` goal), missed when all of it is on the other side, open when it straddles it."""
-    low, high = (-found["high"], -found["low"]) if at_least else (found["low"], found["high"])
-    goal = -goal if at_least else goal
-    return "met" if high <= goal else "missed" if low > goal else "open (interval straddles the goal)"
+    met = found["low"] >= goal if at_least else found["high"] <= goal
+    missed = found["high"] < goal if at_least else found["low"] > goal
+    return "met" if met else "missed" if missed else "open (interval straddles the goal)"
 
 
 def verdict(found: dict[str, Any], goal: float, at_least: bool = False) -> str:
     """"1.02 [0.98-1.04], goal <= 1.05: met" (">=" for an ``at_least`` goal)."""
     return f"{shown(found)}, goal {'>=' if at_least else '<='} {goal:g}: {outcome(found, goal, at_least)}"
+
+
+def plain_fits(spec: Any, configs: Sequence[dict[str, Any]], started: float) -> list[list[float]]:
+    """The loop a user writes by hand on the images a sweep of ``spec`` trains on: ``model.fit`` of
+    the seed CNN for each configuration in turn (batch 32); each one's epoch end times in seconds
+    since ``started``. Call after ``trainables.backend.configure``, which must run before Keras loads."""
+    import keras
+
+    from experiments.tuner import prepare_data, train_settings
+    from trainables.cnn import build_model
+    from trainables.hyperparameters import Hyperparameters
+
+    data, settings = prepare_data(spec), train_settings(spec)
+    ((train, val),) = data.folds
+    x, y, validation = data.pool.take(train).x, data.pool.y[train], (data.pool.take(val).x, data.pool.y[val])
+    ends: list[list[float]] = []
+    for config in configs:
+        keras.utils.set_random_seed(0)
+        model = build_model(Hyperparameters(batch_size=32, **config), settings, data.input_shape, 10)
+        ends.append([])
+        stamp = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: ends[-1].append(time.time() - started))
+        model.fit(x, y, batch_size=32, epochs=spec.train.max_epochs, validation_data=validation, verbose=0, callbacks=[stamp])
+    return ends
 
 
 def python(*args: str) -> list[str]:

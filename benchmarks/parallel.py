@@ -45,7 +45,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import ROOT, PeakMemory, python, record, run_sweep, shown, spread, timed_process, verdict  # noqa: E402
+from benchmarks.common import ROOT, PeakMemory, plain_fits, python, record, run_sweep, shown, spread, timed_process, verdict  # noqa: E402
 
 EXPERIMENT = ROOT / "benchmarks" / "experiments" / "scaling.yaml"
 CORES = os.cpu_count() or 1
@@ -61,28 +61,14 @@ def plain_loop(threads: int, smoke: bool) -> None:
     from trainables import backend
 
     backend.configure(cpus=threads, gpus=0)
-    import keras
-
     import experiments
-    from experiments.tuner import prepare_data, train_settings
-    from trainables.cnn import build_model
-    from trainables.hyperparameters import Hyperparameters
 
     spec = experiments.validate(str(EXPERIMENT))
     spec = spec.smoke() if smoke else spec
-    data, settings = prepare_data(spec), train_settings(spec)
-    ((train, val),) = data.folds
-    x, y, validation = data.pool.take(train).x, data.pool.y[train], (data.pool.take(val).x, data.pool.y[val])
     domains = spec.search_space.domains
-    ends: list[list[float]] = []
-    for width in domains["hidden_units"].options:
-        for rate in domains["learning_rate"].options:
-            keras.utils.set_random_seed(0)
-            model = build_model(Hyperparameters(hidden_units=width, learning_rate=rate, batch_size=32), settings, data.input_shape, 10)
-            ends.append([])
-            stamp = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: ends[-1].append(time.time() - started))
-            model.fit(x, y, batch_size=32, epochs=spec.train.max_epochs, validation_data=validation, verbose=0, callbacks=[stamp])
-    print(json.dumps(ends))
+    configs = [{"hidden_units": width, "learning_rate": rate}
+               for width in domains["hidden_units"].options for rate in domains["learning_rate"].options]
+    print(json.dumps(plain_fits(spec, configs, started)))
 
 
 def steady_seconds(ends: list[list[float]]) -> float:
@@ -100,8 +86,8 @@ def tuned(cpus: int, smoke: bool) -> dict:
     peak = PeakMemory()
     seconds, _, history, _, _ = run_sweep(EXPERIMENT, "--set", f"resources.cpu={cpus}", *(["--smoke"] if smoke else []), watch=peak)
     ends = [list(trial.sort_values("epoch").time_total_s) for _, trial in history.groupby("trial_id")]
-    return {"wall_s": seconds, "steady_s": steady_seconds(ends), "trial_epochs": len(history),
-            "steady_epoch_s": steady_seconds(ends) / (len(history) - len(ends)),
+    steady = steady_seconds(ends)
+    return {"wall_s": seconds, "steady_s": steady, "trial_epochs": len(history), "steady_epoch_s": steady / (len(history) - len(ends)),
             "driver_mb": peak.driver / 2**20, "worker_mb": peak.worker / 2**20}
 
 
@@ -175,8 +161,9 @@ def main() -> None:
         return
     parts, figures, said = args.parts.split(","), {}, []
     if "timings" in parts:
-        figures["timings"], line = timings_part(1 if args.smoke else args.repeats, args.smoke)
-        said.append(f"{1 if args.smoke else args.repeats} repeats on {CORES} cores: {line}")
+        repeats = 1 if args.smoke else args.repeats
+        figures["timings"], line = timings_part(repeats, args.smoke)
+        said.append(f"{repeats} repeats on {CORES} cores: {line}")
     if "cluster" in parts:
         epoch_s = args.epoch_s or figures["timings"]["Tt_epoch_s"]["median"]
         figures["cluster"], line = cluster_part(epoch_s, 1 if args.smoke else 3, args.smoke)

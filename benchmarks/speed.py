@@ -55,7 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pandas as pd  # noqa: E402
 
-from benchmarks.common import ROOT, checkout, cnn_tune, python, record, run_sweep, shown, spread, timed_process, verdict  # noqa: E402
+from benchmarks.common import ROOT, checkout, cnn_tune, plain_fits, python, record, run_sweep, shown, spread, timed_process, verdict  # noqa: E402
 
 EXPERIMENTS = ROOT / "benchmarks" / "experiments"
 SCHEDULERS = {
@@ -75,22 +75,10 @@ def bare_loop(threads: int, smoke: bool) -> None:
     from trainables import backend
 
     backend.configure(cpus=threads, gpus=0)
-    import keras
-
     import experiments
-    from experiments.tuner import prepare_data, train_settings
-    from trainables.cnn import build_model
-    from trainables.hyperparameters import Hyperparameters
 
     spec = experiments.validate(str(EXPERIMENTS / "speed.yaml"), **({"dataset": {"limit": 300}, "train": {"max_epochs": 3}} if smoke else {}))
-    data, settings = prepare_data(spec), train_settings(spec)
-    ((train, val),) = data.folds
-    x, y = data.pool.take(train).x, data.pool.y[train]
-    keras.utils.set_random_seed(0)
-    model = build_model(Hyperparameters(hidden_units=128, learning_rate=1e-3, batch_size=32), settings, data.input_shape, 10)
-    ends: list[float] = []
-    stamp = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: ends.append(time.time() - started))
-    model.fit(x, y, batch_size=32, epochs=spec.train.max_epochs, validation_data=(data.pool.take(val).x, data.pool.y[val]), verbose=0, callbacks=[stamp])
+    (ends,) = plain_fits(spec, [{"hidden_units": 128, "learning_rate": 1e-3}], started)
     print(json.dumps(ends))
 
 
