@@ -273,64 +273,31 @@ def asha_stops(history: pd.DataFrame, metric: str, grace: int, factor: float, ma
     return stopped
 
 
-def test_a_killed_driver_resumes_and_ctrl_c_stops_cleanly(tmp_path, short_tmp):
-    env = {**os.environ, **token_env(short_tmp), "RAY_TMPDIR": short_tmp}
-    run_dir = tmp_path / "resumable"
-    command = [str(BIN / "cnn-tune"), "run", "quickstart", "--name", "resumable", "--storage", str(tmp_path),
-               "--set", "search.num_samples=6", "--set", "train.max_epochs=4", "--set", "dataset.name=digits", "--set", "dataset.limit=300",
-               "--set", "scheduler.reduction_factor=2", "--set", "checkpoint.interval_s=0", *ONE_AT_A_TIME, "--verbose", "0"]
-
-    # 1. SIGKILL the driver once some trials finished and another is mid-way (each epoch checkpointed, as
-    #    long trials are by the 60 s interval: the kill waits for a snapshot that knows every trial)
-    kill_driver_when(command, env, run_dir, lambda: history_rows(run_dir) >= 5, "five epochs")
-    before = pd.read_csv(run_dir / "history.csv")
-    finished_before = set(ended_rows(run_dir).trial_id)
-
-    # 2. resume, and interrupt that with Ctrl-C: it stops cleanly and says how to go on
-    resumed = subprocess.Popen(command + ["--resume"], env=env, start_new_session=True, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
-    wait_until(lambda: history_rows(run_dir) >= len(before) + 2, 240, "two more epochs after the resume")
-    resumed.send_signal(signal.SIGINT)
-    out, err = resumed.communicate(timeout=120)
-    assert resumed.returncode == 130, err[-3000:]
-    assert "continue with:" in err and "--resume" in err
-    assert json.loads((run_dir / "summary.json").read_text())["state"] == "interrupted"
-
-    # 3. resume again: the sweep completes
-    final = run(command + ["--resume"], env)
-    assert final.returncode == 0, final.stderr[-3000:]
-    table = pd.read_csv(run_dir / "results.csv")
-    history = pd.read_csv(run_dir / "history.csv")
-    assert len(table) == 6 and set(table.status) <= {"completed", "stopped_early"}
-    assert table.trial_id.is_unique and not history.duplicated(["trial_id", "epoch"]).any()
-    for trial_id, epochs in history.groupby("trial_id").epoch:
-        assert sorted(epochs) == list(range(1, max(epochs) + 1)), f"{trial_id} skipped or repeated an epoch"
-    # trials finished before the kill were not run again
-    for trial_id in finished_before:
-        assert history[history.trial_id == trial_id].timestamp.tolist() == before[before.trial_id == trial_id].timestamp.tolist()
-    # ASHA judged every trial against the same rungs across both restarts
-    scheduler_stops = set(table[table.stopped_by == "scheduler"].trial_id)
-    assert scheduler_stops == asha_stops(history, "best_val_accuracy", grace=1, factor=2, max_t=4)
-
-
-@pytest.mark.parametrize("algorithm, random_starts", [("hyperopt", "initial_points"), ("bayesopt", "random_starts")])
-def test_a_killed_driver_resumes_a_model_based_searcher_where_it_stopped(algorithm, random_starts, tmp_path, short_tmp):
+@pytest.mark.parametrize("algorithm, random_starts, scheduler", [("hyperopt", "initial_points", "asha"), ("bayesopt", "random_starts", "fifo")])
+def test_a_killed_driver_resumes_a_model_based_searcher_where_it_stopped(algorithm, random_starts, scheduler, tmp_path, short_tmp):
     """Killed once two trials ended, the sweep resumes on the searcher's saved state: the configurations
     it suggests after the resume are new ones, what it learned before the kill stays learned, and it
-    draws the rest of num_samples. (A searcher started afresh with the same seed repeats its first suggestions.)"""
+    draws the rest of num_samples. (A searcher started afresh with the same seed repeats its first suggestions.)
+    The ASHA case's resume is also stopped by Ctrl-C, cleanly, and resumed again: ASHA judges every
+    trial against the same rungs across both restarts."""
     from core.schema import hyperparameter_columns
 
     samples = 10  # leaves trials unstarted at the kill, which waits for Tune's snapshot while trials go on
+    asha = scheduler == "asha"
     env = {**os.environ, **token_env(short_tmp), "RAY_TMPDIR": short_tmp}
     run_dir = tmp_path / algorithm
     command = [str(BIN / "cnn-tune"), "run", "quickstart", "--name", algorithm, "--storage", str(tmp_path),
                "--set", f"search.algorithm={algorithm}", "--set", f"search.{random_starts}=2", "--set", f"search.num_samples={samples}",
-               "--set", "scheduler.name=fifo", "--set", "dataset.name=digits", "--set", "dataset.limit=300",
+               "--set", f"scheduler.name={scheduler}", "--set", "dataset.name=digits", "--set", "dataset.limit=300",
                "--set", "train.max_epochs=2", *ONE_AT_A_TIME, "--verbose", "0"]
+    if asha:  # every epoch checkpointed, as long trials are by the 60 s interval
+        command += ["--set", "scheduler.reduction_factor=2", "--set", "checkpoint.interval_s=0"]
 
     kill_driver_when(command, env, run_dir, lambda: len(ended_rows(run_dir)) >= 2, "two trials to end")
     ended_before, history_before = ended_rows(run_dir), pd.read_csv(run_dir / "history.csv")
     assert history_before.trial_id.nunique() < samples, "the kill left configurations for the restored searcher to suggest"
+    if asha:
+        interrupt_a_resume(command, env, run_dir, len(history_before))
 
     final = run(command + ["--resume"], env)
     assert final.returncode == 0, final.stderr[-3000:]
@@ -349,3 +316,18 @@ def test_a_killed_driver_resumes_a_model_based_searcher_where_it_stopped(algorit
     final_values = history.sort_values("epoch").groupby("trial_id")[metric].last()
     assert set(final_values.index) == set(table.trial_id)
     assert not Counter(final_values.round(6)) - Counter(np.round(told, 6)), f"results the searcher never saw: told {told}"
+    if asha:
+        scheduler_stops = set(table[table.stopped_by == "scheduler"].trial_id)
+        assert scheduler_stops == asha_stops(history, "best_val_accuracy", grace=1, factor=2, max_t=2)
+
+
+def interrupt_a_resume(command: list[str], env: dict[str, str], run_dir: Path, rows: int) -> None:
+    """Resume, and stop that with Ctrl-C two epochs later: it stops cleanly and says how to go on."""
+    resumed = subprocess.Popen(command + ["--resume"], env=env, start_new_session=True, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    wait_until(lambda: history_rows(run_dir) >= rows + 2, 240, "two more epochs after the resume")
+    resumed.send_signal(signal.SIGINT)
+    _, err = resumed.communicate(timeout=120)
+    assert resumed.returncode == 130, err[-3000:]
+    assert "continue with:" in err and "--resume" in err
+    assert json.loads((run_dir / "summary.json").read_text())["state"] == "interrupted"
