@@ -215,7 +215,7 @@ def test_search(tmp_path):
 def check_gpu_sweep(out: str, storage: Path) -> None:
     """One sweep per GPU share, on logical GPUs: its wall time, its throughput and the speed-up over a whole GPU."""
     sweeps, summary = printed(out)
-    assert [sweep["gpu_per_trial"] for sweep in sweeps] == [1, 0.25], "smoke: a whole GPU and a quarter"
+    assert [sweep["gpu_per_trial"] for sweep in sweeps] == [0.25], "smoke: a quarter of a GPU, two trials on each"
     for sweep in sweeps:
         assert sweep["trials"] == 2 and sweep["epochs"] == 2, "smoke: 2 trials of 1 epoch"
         assert seconds(sweep["wall_s"]) and 0 <= sweep["best_val_accuracy"] <= 1

@@ -17,8 +17,9 @@ from experiments.results import SweepInterrupted
 from core.errors import InputError
 
 PAIR = ["seed-random-asha", "seed-hyperopt-asha"]
-# The runs' final retrains are not what these tests are about: each costs a worker that imports TensorFlow.
-NO_FINAL = {"final.enabled": False}
+# Neither the runs' final retrains nor their k folds are what these tests are about (the retrain costs
+# a worker that imports TensorFlow; each fold a model trained): one holdout split, no retrain.
+LIGHT = {"final.enabled": False, "dataset.folds": 1}
 
 
 @pytest.mark.parametrize("text, kind, amount", [("trials=20", "trials", 20), ("epochs:50", "epochs", 50), ("minutes 1.5", "minutes", 1.5)])
@@ -45,7 +46,7 @@ def test_only_fair_comparisons_are_planned():
 
 @pytest.mark.slow
 def test_compare_honours_its_budgets_and_resumes(ray_local, tmp_path):
-    table = compare(PAIR, Budget("trials", 1), 2, storage=str(tmp_path), smoke=True, verbose=0, overrides=NO_FINAL, name="c")
+    table = compare(PAIR, Budget("trials", 1), 2, storage=str(tmp_path), smoke=True, verbose=0, overrides=LIGHT, name="c")
     folder = tmp_path / "c"
     assert list(table.experiment) == PAIR and (table.runs == 2).all()
     for name in PAIR:
@@ -56,19 +57,19 @@ def test_compare_honours_its_budgets_and_resumes(ray_local, tmp_path):
 
     # run again: every run is finished, so nothing is rerun
     stamps = {p: p.stat().st_mtime for p in folder.glob("*/results.csv")}
-    compare(PAIR, Budget("trials", 1), 2, storage=str(tmp_path), smoke=True, verbose=0, overrides=NO_FINAL, name="c")
+    compare(PAIR, Budget("trials", 1), 2, storage=str(tmp_path), smoke=True, verbose=0, overrides=LIGHT, name="c")
     assert {p: p.stat().st_mtime for p in folder.glob("*/results.csv")} == stamps
 
     # interrupted mid-run (as Ctrl-C does) and run again: the cut run is resumed, not restarted
     run = tmp_path / "r" / f"{PAIR[0]}-seed0"
     interrupt_when(lambda: epochs_recorded(run) >= 3)
     with pytest.raises(SweepInterrupted):
-        compare(PAIR[:1], Budget("trials", 3), 1, storage=str(tmp_path), smoke=True, verbose=0, overrides=NO_FINAL, name="r")
+        compare(PAIR[:1], Budget("trials", 3), 1, storage=str(tmp_path), smoke=True, verbose=0, overrides=LIGHT, name="r")
     before = pd.read_csv(run / "history.csv")
     ended = set(pd.read_csv(run / "results.csv").query("status != 'running'").trial_id)
     assert ended, "one trial at a time: the first ended before the third epoch was recorded"
     assert json.loads((run / "summary.json").read_text())["state"] == "interrupted" and before.trial_id.nunique() < 3
-    compare(PAIR[:1], Budget("trials", 3), 1, storage=str(tmp_path), smoke=True, verbose=0, overrides=NO_FINAL, name="r")
+    compare(PAIR[:1], Budget("trials", 3), 1, storage=str(tmp_path), smoke=True, verbose=0, overrides=LIGHT, name="r")
     after, table = pd.read_csv(run / "history.csv"), pd.read_csv(run / "results.csv")
     assert [start["resumed"] for start in json.loads((run / "manifest.json").read_text())["runs"]] == [False, True]
     assert len(table) == 3 and set(before.trial_id) <= set(table.trial_id)  # the budget counts the earlier trials
@@ -102,7 +103,7 @@ def test_comparisons_under_remote_storage_keep_their_own_files_there(ray_local, 
     monkeypatch.setenv("HOME", str(tmp_path / "home"))  # where runs under a URI keep their local copy
     bucket = tmp_path / "bucket"  # a URI through pyarrow's filesystem layer, as s3:// is
     for name in ("first", "second"):
-        compare(PAIR[:1], Budget("trials", 1), 1, storage=f"file://{bucket}", smoke=True, verbose=0, overrides=NO_FINAL, name=name)
+        compare(PAIR[:1], Budget("trials", 1), 1, storage=f"file://{bucket}", smoke=True, verbose=0, overrides=LIGHT, name=name)
     for name in ("first", "second"):
         assert json.loads((bucket / name / "compare.json").read_text())["name"] == name
         assert pd.read_csv(bucket / name / "compare.csv").experiment.tolist() == PAIR[:1]

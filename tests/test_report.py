@@ -31,27 +31,19 @@ def faulty(ray_local, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def by_loss(ray_local, tmp_path_factory):
-    """One trial, two epochs, tuned on the training loss."""
-    return experiments.run(
-        {"name": "by-loss", "space": {"learning_rate": 0.01, "hidden_units": 16}}, storage=str(tmp_path_factory.mktemp("runs")),
-        verbose=0, metric="loss", search={"num_samples": 1}, dataset={"limit": 200}, train={"max_epochs": 2},
-    )
-
-
-@pytest.fixture(scope="module")
 def searched(ray_local, tmp_path_factory):
-    """Enough one-epoch trials on digits for importances: a learning rate over three decades, two widths."""
+    """Enough one-epoch trials on digits for importances: a learning rate over three decades, two widths;
+    tuned on the training loss, so the figures must follow the sweep's own metric."""
     space = {"learning_rate": {"loguniform": [3e-5, 3e-2]}, "hidden_units": {"choice": [8, 32]}}
     return experiments.run(
-        {"name": "importance", "space": space}, storage=str(tmp_path_factory.mktemp("runs")), verbose=0,
+        {"name": "importance", "space": space}, storage=str(tmp_path_factory.mktemp("runs")), verbose=0, metric="loss",
         search={"num_samples": MIN_SCORED + 2}, scheduler={"name": "fifo"}, dataset={"name": "digits", "limit": 200},
         train={"max_epochs": 1},
     )
 
 
-def test_best_so_far_plots_the_sweeps_own_metric(by_loss):
-    sweep = Sweep(by_loss)
+def test_best_so_far_plots_the_sweeps_own_metric(searched):
+    sweep = Sweep(searched)
     assert (sweep.metric, sweep.mode) == ("loss", "min")
     by_time = best_so_far_figure(sweep).axes[0]
     losses = sweep.history.loss.to_numpy()  # in arrival order
