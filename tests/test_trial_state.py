@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from experiments.trial_state import LeanTrialState
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def results(epochs: int):
@@ -63,3 +69,23 @@ def test_a_sweep_cnn_tune_fits_reads_no_trial_files_back_into_dataframes(ray_loc
     assert all(result.metrics_dataframe.empty for result in grid)
     frames = ExperimentAnalysis(str(tmp_path / "lean")).trial_dataframes
     assert sorted(frame.score.tolist() for frame in frames.values()) == [[0, 1], [10, 11]]
+
+
+USAGE_TAGGING = """
+import sys
+from experiments.trial_state import mlflow_integration_without_mlflow
+from ray.air._internal.usage import _count_callbacks
+with mlflow_integration_without_mlflow():
+    _count_callbacks([])  # what Tuner.fit runs before its first trial: it imports Ray's MLflow integration
+    print("inside", "mlflow" in sys.modules)
+from ray.air.integrations.mlflow import mlflow
+print("after", mlflow is not None)
+"""
+
+
+def test_tunes_usage_tagging_imports_no_mlflow_and_leaves_rays_mlflow_integration_whole():
+    """In a fresh process, as a sweep's driver: mlflow is not imported for the tag, and Ray's
+    integration imported after the sweep (a notebook's next cell) has mlflow."""
+    done = subprocess.run([sys.executable, "-c", USAGE_TAGGING], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["inside", "False", "after", "True"]
