@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import pandas as pd  # noqa: E402
 
 from benchmarks.common import ROOT, record, run_sweep  # noqa: E402
-from experiments.cli import main as cnn_tune  # noqa: E402
+from experiments.cli import main as cli  # noqa: E402
 from experiments.schedulers.simulate import summarise  # noqa: E402
 
 WORKLOAD = ROOT / "benchmarks" / "experiments" / "halving.yaml"
@@ -56,7 +56,7 @@ def replayed(run_dir: Path, label: str, orders: int) -> dict:
     nothing, and five child processes cost the smoke test about 20 CPU-seconds of imports."""
     name, *options = SCHEDULERS[label]
     with contextlib.redirect_stdout(io.StringIO()):
-        assert cnn_tune(["replay", str(run_dir), "--scheduler", name, *options, "--orders", str(orders), "--slots", "2"]) == 0
+        assert cli(["replay", str(run_dir), "--scheduler", name, *options, "--orders", str(orders), "--slots", "2"]) == 0
     found = summarise(pd.read_csv(run_dir / f"replay-{name}.csv").to_dict("records"), "max")
     points = {key: 100 * value for key, value in found["regret"].items()}
     return {"time": found["time"], "epochs": found["epochs"], "regret_points": points, "orders": found["orders"],

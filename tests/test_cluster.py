@@ -316,7 +316,10 @@ def test_a_killed_driver_resumes_a_model_based_searcher_where_it_stopped(algorit
     final_values = history.sort_values("epoch").groupby("trial_id")[metric].last()
     assert set(final_values.index) == set(table.trial_id)
     assert not Counter(final_values.round(6)) - Counter(np.round(told, 6)), f"results the searcher never saw: told {told}"
-    if asha:
+    if asha:  # Ctrl-C cut a trial mid-way: it went on from its last checkpoint, no epoch skipped or repeated
+        assert not history.duplicated(["trial_id", "epoch"]).any()
+        for trial_id, epochs in history.groupby("trial_id").epoch:
+            assert sorted(epochs) == list(range(1, max(epochs) + 1)), f"{trial_id} skipped or repeated an epoch"
         scheduler_stops = set(table[table.stopped_by == "scheduler"].trial_id)
         assert scheduler_stops == asha_stops(history, "best_val_accuracy", grace=1, factor=2, max_t=2)
 
