@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from trainables.datasets import DATASETS
+from trainables.splits import holdout, kfold
 from core.errors import InputError
 
 
@@ -102,14 +103,10 @@ def _test_path(name: str, test_name: str, path: str | None) -> str | None:
 
 def _stratified(y: np.ndarray, size: int | float, seed: int, field: str) -> tuple[np.ndarray, np.ndarray]:
     """Indices (kept, held out) with every class in proportion; ``size`` is the held-out part."""
-    from sklearn.model_selection import train_test_split  # here: a trial's process never splits, and sklearn costs it 1.5 s
-
-    index = np.arange(len(y))
     try:
-        kept, held = train_test_split(index, test_size=size, stratify=y, random_state=seed, shuffle=True)
+        return holdout(y, size, seed)
     except ValueError as error:
         raise InputError(f"{field}: cannot split {len(y)} images by class: {error}") from None
-    return kept, held
 
 
 def prepare(
@@ -167,10 +164,7 @@ def partition(y: np.ndarray, folds: int, validation: float, seed: int) -> tuple[
     """The pool's (train, validation) index pairs: ``folds`` stratified folds, or one holdout split."""
     if folds == 1:
         return (_stratified(y, validation, seed, "dataset.validation"),)
-    from sklearn.model_selection import StratifiedKFold
-
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     try:
-        return tuple(splitter.split(np.zeros(len(y)), y))
+        return kfold(y, folds, seed)
     except ValueError as error:
         raise InputError(f"dataset.folds: {error}") from None
