@@ -23,7 +23,7 @@ import pandas as pd
 from core import statuses
 from core.errors import InputError
 from core.metrics import best_of, reached, sign
-from experiments.figures import plt
+from experiments.figures import plt, save
 from experiments.tables import Sweep, best_so_far
 from experiments.results import SweepResult
 from experiments.spec import Spec, load_spec
@@ -214,7 +214,4 @@ def draw(curves: list[dict], metric: str, path: Path, budget: Budget) -> Path:
     axis.set_title(f"Same budget ({budget}) for each: median and range over seeds")
     axis.grid(alpha=0.3)
     axis.legend(fontsize="small")
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return save(figure, path)

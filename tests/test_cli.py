@@ -81,7 +81,6 @@ REFUSED = [
 ]
 REFUSED_BY_THE_SCRIPT = [
     (["run", "quikstart"], "unknown experiment 'quikstart' (did you mean 'quickstart'?)"),
-    (["run", "quickstart", "--set", "dataset.name=mnist"], "dataset.name: mnist is not on this machine and could not be downloaded"),
     (["run", "quickstart", "--set", "dataset.name=mnist", "--set", "dataset.path=/nowhere"], "dataset.path: '/nowhere' does not exist"),
 ]
 
@@ -124,6 +123,7 @@ def test_malformed_yaml_file(tmp_path):
     assert "experiment: malformed YAML" in done.stderr and "line 2" in done.stderr
 
 
-def test_mnist_offline_message_says_how_to_provide_the_files(tmp_path):
-    done = cnn_tune("run", "quickstart", "--set", "dataset.name=mnist", "--storage", str(tmp_path), tmp_path=tmp_path)
+def test_mnist_offline_is_refused_in_one_line_saying_how_to_provide_the_files(tmp_path):
+    done = cnn_tune("run", "quickstart", "--set", "dataset.name=mnist", "--storage", str(tmp_path / "runs"), tmp_path=tmp_path)
+    assert_refused_before_ray(done, "dataset.name: mnist is not on this machine and could not be downloaded", tmp_path)
     assert "CNN_TUNE_MNIST_DIR" in done.stderr and "mnist.npz" in done.stderr and "train-images-idx3-ubyte" in done.stderr

@@ -274,7 +274,7 @@ def test_a_scheduler_on_rays_fifo_rule_does_not_walk_every_trial_to_start_one(na
 
 @pytest.mark.parametrize("name", fifo_ruled())
 def test_a_scheduler_starts_the_trial_rays_fifo_rule_picks_and_reads_only_trials_not_yet_ended(name):
-    """Over a random walk of the moves Tune makes, the choice equals Ray's rule; then, with over 1,000
+    """Over a random walk of the moves Tune makes, the choice equals Ray's rule; then, with over 500
     trials ended, choosing reads the status of the few that have not."""
     import random
 
@@ -299,7 +299,7 @@ def test_a_scheduler_starts_the_trial_rays_fifo_rule_picks_and_reads_only_trials
     built.set_search_properties(METRIC, MODE)
     trials, rng = [], random.Random(0)
     controller = Controller(built, trials)
-    for step in range(6000):
+    for step in range(3000):
         if rng.random() < 0.25 or not any(trial.status in moves for trial in trials):
             trials.append(Counted("contract", config={"n": step}, stub=True))
             built.on_trial_add(controller, trials[-1])
@@ -308,7 +308,7 @@ def test_a_scheduler_starts_the_trial_rays_fifo_rule_picks_and_reads_only_trials
             trial.set_status(rng.choice(moves[trial.status]))
         assert built.choose_trial_to_run(controller) is FIFOScheduler.choose_trial_to_run(built, controller)
     unended = [trial for trial in trials if not trial.is_finished()]
-    assert len(trials) - len(unended) > 1000 > 10 * len(unended) > 0
+    assert len(trials) - len(unended) > 500 > 10 * len(unended) > 0
     Counted.reads = 0
     built.choose_trial_to_run(controller)
     assert Counted.reads <= 3 * len(unended)
