@@ -7,7 +7,6 @@ import os
 import signal
 import threading
 import time
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -15,6 +14,7 @@ import pytest
 from experiments.compare import Budget, compare, plan
 from experiments.results import SweepInterrupted
 from core.errors import InputError
+from test_cluster import history_rows
 
 PAIR = ["seed-random-asha", "seed-hyperopt-asha"]
 # Neither the runs' final retrains nor their k folds are what these tests are about (the retrain costs
@@ -62,7 +62,7 @@ def test_compare_honours_its_budgets_and_resumes(ray_local, tmp_path):
 
     # interrupted mid-run (as Ctrl-C does) and run again: the cut run is resumed, not restarted
     run = tmp_path / "r" / f"{PAIR[0]}-seed0"
-    interrupt_when(lambda: epochs_recorded(run) >= 3)
+    interrupt_when(lambda: history_rows(run) >= 3)
     with pytest.raises(SweepInterrupted):
         compare(PAIR[:1], Budget("trials", 3), 1, storage=str(tmp_path), smoke=True, verbose=0, overrides=LIGHT, name="r")
     before = pd.read_csv(run / "history.csv")
@@ -80,11 +80,6 @@ def test_compare_honours_its_budgets_and_resumes(ray_local, tmp_path):
     for trial_id, epochs in after.groupby("trial_id").epoch:
         assert sorted(epochs) == list(range(1, max(epochs) + 1)), f"{trial_id} skipped or repeated an epoch"
     assert (tmp_path / "r" / "compare.csv").is_file()
-
-
-def epochs_recorded(run: Path) -> int:
-    path = run / "history.csv"
-    return max(0, len(path.read_text().splitlines()) - 1) if path.is_file() else 0
 
 
 def interrupt_when(ready) -> None:

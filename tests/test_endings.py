@@ -18,8 +18,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from experiments.record.csvio import read_rows
-from test_cluster import ONE_AT_A_TIME
+from test_cluster import ONE_AT_A_TIME, history_rows
 
 pytestmark = pytest.mark.slow
 
@@ -97,7 +96,7 @@ def test_a_time_budget_counts_running_time_across_a_resume(tmp_path, short_tmp):
     run_dir = tmp_path / "timed"
     first = cnn_tune(str(spec), "--storage", str(tmp_path), *ONE_AT_A_TIME, "--verbose", "0", short_tmp=short_tmp)
     deadline = time.time() + 240
-    while not read_rows(run_dir / "history.csv"):  # a row per epoch, appended as it arrives: cut after the first,
+    while not history_rows(run_dir):  # a row per epoch, appended as it arrives: cut after the first,
         assert time.time() < deadline and first.poll() is None, "no epoch arrived"  # well within the budget on a busy machine
         time.sleep(1)
     first.send_signal(signal.SIGINT)

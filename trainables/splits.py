@@ -71,11 +71,12 @@ def kfold(y: np.ndarray, n_splits: int, seed: int) -> tuple[tuple[np.ndarray, np
     y_encoded = class_perm[y_inv]  # classes numbered by first appearance, as scikit-learn does
     n_classes = len(first_seen)
     y_counts = np.bincount(y_encoded)
+    smallest = np.min(y_counts)
     if np.all(n_splits > y_counts):
         raise ValueError(f"n_splits={n_splits} cannot be greater than the number of members in each class.")
-    if n_splits > np.min(y_counts):
+    if n_splits > smallest:
         warnings.warn(
-            f"The least populated class in y has only {np.min(y_counts)} members, which is less than "
+            f"The least populated class in y has only {smallest} members, which is less than "
             f"n_splits={n_splits}.",
             UserWarning,
         )
