@@ -36,6 +36,24 @@ def test_a_started_trial_keeps_tunes_summaries_but_no_last_n_averages():
     assert len(lean.get_json_state()[1]) < len(plain.get_json_state()[1]) / 2
 
 
+@pytest.mark.parametrize("ending", ["on_trial_complete", "on_trial_error"])
+def test_an_ended_trial_keeps_its_last_result_but_no_summaries_in_the_driver_or_the_snapshot(ending):
+    """Once a trial ends only ExperimentAnalysis.get_best_trial would read Tune's min/max/mean/last,
+    and cnn-tune selects from its record: an ended trial drops them, and its snapshot shrinks with them."""
+    from ray.tune.experiment import Trial
+
+    trial, callback = Trial("train_cnn", config={"n": 1}, stub=True), LeanTrialState()
+    callback.on_trial_start(0, [trial], trial)
+    for result in results(3):
+        trial.update_last_result(dict(result))
+    assert trial.metric_analysis
+    running = len(trial.get_json_state()[1])
+    getattr(callback, ending)(0, [trial], trial)
+    assert trial.metric_analysis == {} and trial.run_metadata.metric_n_steps == {}
+    assert trial.last_result["val_accuracy"] == 0.53
+    assert len(trial.get_json_state()[1]) < running * 0.6  # the snapshot's cached state was redrawn without them
+
+
 def test_every_sweep_cnn_tune_builds_keeps_trial_state_lean(tmp_path):
     import experiments
     from experiments.runner import location_of
