@@ -89,6 +89,52 @@ def test_a_sweep_cnn_tune_fits_reads_no_trial_files_back_into_dataframes(ray_loc
     assert sorted(frame.score.tolist() for frame in frames.values()) == [[0, 1], [10, 11]]
 
 
+@pytest.mark.slow
+def test_a_sweep_looks_its_trainable_up_in_rays_store_at_its_start_not_per_trial(ray_local, tmp_path, monkeypatch):
+    """Tune asks the GCS for the trainable five times a trial (20 here); under fit_sweep it asks three
+    times before the first trial (twice whether it is there, once what it is), and Tune's registry is
+    handed back whole."""
+    from ray import tune
+    from ray.tune import registry
+
+    from experiments.trial_state import fit_sweep
+
+    asked = []
+
+    def spy(key, *args, **kwargs):
+        asked.append(key)
+        return ray_get(key, *args, **kwargs)
+
+    ray_get = registry._internal_kv_get
+    monkeypatch.setattr(registry, "_internal_kv_get", spy)
+
+    def one_report(config: dict) -> None:
+        tune.report({"score": config["n"]})
+
+    tuner = tune.Tuner(one_report, param_space={"n": tune.grid_search([0, 1, 2, 3])},
+                       run_config=tune.RunConfig(name="lookups", storage_path=str(tmp_path), verbose=0))
+    grid = fit_sweep(tuner)
+    assert not grid.errors and sorted(result.metrics["score"] for result in grid) == [0, 1, 2, 3]
+    assert len([key for key in asked if registry.TRAINABLE_CLASS.encode() in key]) == 3
+    assert not {"get", "contains", "register"} & set(vars(registry._global_registry))
+
+
+def test_a_trainable_registered_again_is_looked_up_again():
+    from ray.tune import registry
+
+    from experiments.trial_state import trainables_looked_up_once
+
+    try:
+        with trainables_looked_up_once():
+            registry.register_trainable("again", lambda config: 1)
+            first = registry.get_trainable_cls("again")
+            assert registry.get_trainable_cls("again") is first
+            registry.register_trainable("again", lambda config: 2)
+            assert registry.get_trainable_cls("again") is not first
+    finally:
+        registry._global_registry.unregister(registry.TRAINABLE_CLASS, "again")
+
+
 USAGE_TAGGING = """
 import sys
 from experiments.trial_state import mlflow_integration_without_mlflow
